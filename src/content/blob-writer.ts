@@ -1,0 +1,153 @@
+/**
+ * Writes one blob of a LocalContentStore: bytes stream into a private temp file under `ingest/`
+ * while they are hashed; commit() checks size and digest, fsyncs, renames to `blobs/sha256/<hex>`
+ * and fsyncs the directory. In a DurabilityBatch the per-file fsyncs are replaced by one syncfs for
+ * the whole batch, and the renames wait for it: thousands of small chunks cost one barrier, and
+ * still no blob is visible under its name before its bytes are on disk.
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { digestOfHex, hexOf, type Digest } from '../core/digest.js';
+import { DigestMismatchError, SizeMismatchError, fromSystemError, isErrno } from '../core/errors.js';
+import { fsyncDir } from '../platform/durable.js';
+import { native } from '../platform/native.js';
+import type { BlobInfo, BlobWriter, Expected } from './content-store.js';
+
+export interface BlobPaths {
+  ingestDir: string;
+  blobsDir: string;
+  blobPath(digest: Digest): string;
+}
+
+export class DurabilityBatch {
+  private readonly pending = new Map<Digest, { tmp: string; size: number }>();
+
+  constructor(private readonly paths: BlobPaths) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  has(digest: Digest): boolean {
+    return this.pending.has(digest);
+  }
+
+  add(digest: Digest, tmp: string, size: number): boolean {
+    if (this.pending.has(digest)) return false;
+    this.pending.set(digest, { tmp, size });
+    return true;
+  }
+
+  /** One syncfs for every file in the batch, then the renames, then one directory fsync. */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const fh = await open(this.paths.ingestDir, 'r');
+    try {
+      native.syncfs(fh.fd);
+    } finally {
+      await fh.close();
+    }
+    for (const [digest, { tmp }] of this.pending) {
+      await rename(tmp, this.paths.blobPath(digest));
+    }
+    this.pending.clear();
+    await fsyncDir(this.paths.blobsDir);
+  }
+
+  async discard(): Promise<void> {
+    for (const { tmp } of this.pending.values()) await rm(tmp, { force: true });
+    this.pending.clear();
+  }
+}
+
+export class LocalBlobWriter implements BlobWriter {
+  private readonly hash: Hash = createHash('sha256');
+  private bytes = 0;
+  private done = false;
+
+  private constructor(
+    private readonly paths: BlobPaths,
+    private readonly tmp: string,
+    private readonly fh: FileHandle,
+    private readonly batch: DurabilityBatch | undefined,
+  ) {}
+
+  static async open(paths: BlobPaths, batch?: DurabilityBatch): Promise<LocalBlobWriter> {
+    const tmp = join(paths.ingestDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      const fh = await open(tmp, 'wx', 0o644);
+      return new LocalBlobWriter(paths, tmp, fh, batch);
+    } catch (err) {
+      throw fromSystemError(err, 'opening a blob for writing');
+    }
+  }
+
+  get written(): number {
+    return this.bytes;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.hash.update(chunk);
+    this.bytes += chunk.byteLength;
+    let off = 0;
+    try {
+      while (off < chunk.byteLength) {
+        const { bytesWritten } = await this.fh.write(chunk, off, chunk.byteLength - off);
+        off += bytesWritten;
+      }
+    } catch (err) {
+      await this.abort();
+      throw fromSystemError(err, 'writing a blob');
+    }
+  }
+
+  async commit(expected: Expected = {}): Promise<BlobInfo> {
+    const digest = digestOfHex(this.hash.digest('hex'));
+    const info = { digest, size: this.bytes };
+    try {
+      if (expected.size !== undefined && expected.size !== this.bytes) throw new SizeMismatchError(expected.size, this.bytes, 'blob');
+      if (expected.digest !== undefined && expected.digest !== digest) throw new DigestMismatchError(expected.digest, digest, 'blob');
+      if (await this.exists(digest)) {
+        await this.abort();
+        return info;
+      }
+      if (this.batch) {
+        await this.fh.close();
+        this.done = true;
+        if (!this.batch.add(digest, this.tmp, this.bytes)) await rm(this.tmp, { force: true });
+        return info;
+      }
+      await this.fh.sync();
+      await this.fh.close();
+      this.done = true;
+      await rename(this.tmp, this.paths.blobPath(digest));
+      await fsyncDir(this.paths.blobsDir);
+      return info;
+    } catch (err) {
+      await this.abort();
+      throw fromSystemError(err, `committing ${hexOf(digest).slice(0, 12)}`);
+    }
+  }
+
+  private async exists(digest: Digest): Promise<boolean> {
+    if (this.batch?.has(digest)) return true;
+    try {
+      const st = await stat(this.paths.blobPath(digest));
+      // A blob of the wrong size is damage (say, a crash on a filesystem without ordered data);
+      // write over it so the store heals itself.
+      return st.size === this.bytes;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (!this.done) {
+      this.done = true;
+      await this.fh.close().catch(() => undefined);
+    }
+    await rm(this.tmp, { force: true });
+  }
+}

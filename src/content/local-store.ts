@@ -1,0 +1,194 @@
+/**
+ * The content store on a local filesystem, laid out as an OCI image layout so skopeo and umoci can
+ * read it directly:
+ *
+ *   <root>/oci-layout              {"imageLayoutVersion":"1.0.0"}
+ *   <root>/index.json              image refs (content/refs.ts)
+ *   <root>/blobs/sha256/<hex>      every blob
+ *   <root>/ingest/<pid>-<random>   writes in progress; never read
+ *   <root>/quarantine/<hex>        blobs that failed verification, kept as evidence
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { hexOf, isDigest, sha256, digestOfHex, type Digest } from '../core/digest.js';
+import { DigestMismatchError, InvalidInputError, NotFoundError, isErrno } from '../core/errors.js';
+import { LocalBlobWriter, DurabilityBatch, type BlobPaths } from './blob-writer.js';
+import type { BlobInfo, BlobWriter, ContentStore, Expected, ReadOptions } from './content-store.js';
+import { VerifyingStream } from './verify.js';
+
+export const OCI_LAYOUT = '{"imageLayoutVersion":"1.0.0"}';
+const STALE_INGEST_MS = 24 * 3600 * 1000;
+
+export class LocalContentStore implements ContentStore, BlobPaths {
+  readonly blobsDir: string;
+  readonly ingestDir: string;
+  readonly quarantineDir: string;
+
+  private constructor(readonly root: string) {
+    this.blobsDir = join(root, 'blobs', 'sha256');
+    this.ingestDir = join(root, 'ingest');
+    this.quarantineDir = join(root, 'quarantine');
+  }
+
+  /** Opens (creating when needed) a store at `root`. */
+  static async open(root: string): Promise<LocalContentStore> {
+    const store = new LocalContentStore(root);
+    await mkdir(store.blobsDir, { recursive: true, mode: 0o700 });
+    await mkdir(store.ingestDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(root, 'oci-layout'), OCI_LAYOUT, { flag: 'wx' }).catch((err) => {
+      if (!isErrno(err, 'EEXIST')) throw err;
+    });
+    await writeFile(join(root, 'index.json'), '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}', {
+      flag: 'wx',
+    }).catch((err) => {
+      if (!isErrno(err, 'EEXIST')) throw err;
+    });
+    return store;
+  }
+
+  blobPath(digest: Digest): string {
+    return join(this.blobsDir, hexOf(digest));
+  }
+
+  async info(digest: Digest): Promise<BlobInfo | undefined> {
+    try {
+      const st = await stat(this.blobPath(digest));
+      return { digest, size: st.size };
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  async reader(digest: Digest, opts: ReadOptions = {}): Promise<Readable> {
+    const info = await this.info(digest);
+    if (!info) throw new NotFoundError('blob', digest);
+    const file = createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
+    if (!opts.verify) return file;
+    const verifier = new VerifyingStream({ digest, size: info.size }, () => this.quarantine(digest));
+    file.on('error', (err) => verifier.destroy(err));
+    return file.pipe(verifier);
+  }
+
+  async readBytes(digest: Digest, limit = 64 * 1024 * 1024): Promise<Buffer> {
+    const info = await this.info(digest);
+    if (!info) throw new NotFoundError('blob', digest);
+    if (info.size > limit) throw new InvalidInputError(`blob ${digest} is ${info.size} bytes, over the ${limit}-byte limit for documents`);
+    const data = await readFile(this.blobPath(digest));
+    const actual = sha256(data);
+    if (actual !== digest) {
+      await this.quarantine(digest);
+      throw new DigestMismatchError(digest, actual, 'stored blob');
+    }
+    return data;
+  }
+
+  async writer(): Promise<BlobWriter> {
+    return LocalBlobWriter.open(this);
+  }
+
+  /** A writer whose commit joins `batch`: visible only after batch.flush(). */
+  async batchWriter(batch: DurabilityBatch): Promise<BlobWriter> {
+    return LocalBlobWriter.open(this, batch);
+  }
+
+  newBatch(): DurabilityBatch {
+    return new DurabilityBatch(this);
+  }
+
+  /** True when the blob is committed (or pending in `batch`) with the expected size. */
+  async has(digest: Digest, size?: number, batch?: DurabilityBatch): Promise<boolean> {
+    if (batch?.has(digest)) return true;
+    const info = await this.info(digest);
+    return info !== undefined && (size === undefined || info.size === size);
+  }
+
+  async put(source: Readable | Uint8Array, expected: Expected = {}, batch?: DurabilityBatch): Promise<BlobInfo> {
+    if (expected.digest && (await this.has(expected.digest, expected.size, batch))) {
+      if (!(source instanceof Uint8Array)) source.resume();
+      return { digest: expected.digest, size: expected.size ?? (await this.info(expected.digest))?.size ?? 0 };
+    }
+    const w = batch ? await this.batchWriter(batch) : await this.writer();
+    try {
+      if (source instanceof Uint8Array) {
+        await w.write(source);
+      } else {
+        for await (const chunk of source) await w.write(chunk as Uint8Array);
+      }
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+    return w.commit(expected);
+  }
+
+  async *walk(): AsyncIterable<BlobInfo> {
+    let names: string[];
+    try {
+      names = await readdir(this.blobsDir);
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    for (const name of names) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue;
+      const st = await stat(join(this.blobsDir, name)).catch(() => undefined);
+      if (st?.isFile()) yield { digest, size: st.size };
+    }
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
+  }
+
+  /** Moves a blob that failed verification out of the way, so the next write of it heals the store. */
+  async quarantine(digest: Digest): Promise<void> {
+    await mkdir(this.quarantineDir, { recursive: true, mode: 0o700 });
+    await rename(this.blobPath(digest), join(this.quarantineDir, hexOf(digest))).catch(() => undefined);
+  }
+
+  /** Removes temp files of writers that died (their pid is gone, or nothing touched them for a day). */
+  async cleanIngest(): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.ingestDir).catch(() => [] as string[])) {
+      const pid = Number(name.split('-')[0]);
+      const path = join(this.ingestDir, name);
+      const st = await stat(path).catch(() => undefined);
+      if (!st) continue;
+      const stale = Date.now() - st.mtimeMs > STALE_INGEST_MS;
+      if (stale || !Number.isInteger(pid) || !pidAlive(pid)) {
+        await rm(path, { force: true, recursive: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Re-hashes one blob; returns the actual digest. */
+  async rehash(digest: Digest): Promise<Digest> {
+    const { createHash } = await import('node:crypto');
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+    return digestOfHex(h.digest('hex'));
+  }
+
+  /** Marks a blob as used now (GC grace periods look at mtime). */
+  async touch(digest: Digest): Promise<void> {
+    const now = new Date();
+    await utimes(this.blobPath(digest), now, now).catch(() => undefined);
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, 'EPERM');
+  }
+}
+

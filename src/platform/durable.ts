@@ -1,0 +1,46 @@
+/**
+ * Durable file writes: the temp → fsync → rename → fsync(dir) sequence every mutable record uses,
+ * so a crash leaves either the old file or the new one, never a torn one.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, mkdir } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { fromSystemError } from '../core/errors.js';
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function tempName(target: string): string {
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Replaces `target` atomically with `data`. `mode` applies to a new file. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+  const tmp = tempName(target);
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+    await fsyncDir(dirname(target));
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw fromSystemError(err, `writing ${target}`);
+  }
+}
+
+/** Writes JSON atomically, with a trailing newline so the file reads well in a terminal. */
+export async function writeJsonAtomic(target: string, value: unknown, mode = 0o644): Promise<void> {
+  await writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n', mode);
+}

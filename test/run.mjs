@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs the compiled test suite (dist/test) with Node's test runner. Arguments narrow it down:
+//   node test/run.mjs                 everything
+//   node test/run.mjs unit            only test/unit
+//   node test/run.mjs unit/diff       one folder
+// Suites that need a component (root, dockerd, sshd, skopeo, ...) skip with a message when it is absent.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'test');
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const dirs = wanted.length ? wanted.map((w) => join(root, w)) : [root];
+
+function collect(p, out) {
+  if (!existsSync(p)) throw new Error(`no compiled tests at ${p} (did tsc run?)`);
+  if (statSync(p).isFile()) return out.push(p);
+  for (const name of readdirSync(p).sort()) {
+    const full = join(p, name);
+    if (statSync(full).isDirectory()) collect(full, out);
+    else if (name.endsWith('.test.js')) out.push(full);
+  }
+}
+const files = [];
+for (const d of dirs) collect(d, files);
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...passthrough, ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
