@@ -9,7 +9,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'test');
+// LIFEBOAT_DIST lets several builds (say, one per engineer) live side by side; default dist/.
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', process.env.LIFEBOAT_DIST ?? 'dist', 'test');
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const dirs = wanted.length ? wanted.map((w) => join(root, w)) : [root];

@@ -33,6 +33,11 @@ export class DurabilityBatch {
     return this.pending.has(digest);
   }
 
+  /** Where a pending blob's bytes are until flush (undefined when not in this batch). */
+  pendingPath(digest: Digest): string | undefined {
+    return this.pending.get(digest)?.tmp;
+  }
+
   add(digest: Digest, tmp: string, size: number): boolean {
     if (this.pending.has(digest)) return false;
     this.pending.set(digest, { tmp, size });
@@ -53,6 +58,15 @@ export class DurabilityBatch {
     }
     this.pending.clear();
     await fsyncDir(this.paths.blobsDir);
+  }
+
+  /** Throws away every pending blob not in `keep` (staged bytes nothing turned out to reference). */
+  async keepOnly(keep: ReadonlySet<Digest>): Promise<void> {
+    for (const [digest, { tmp }] of this.pending) {
+      if (keep.has(digest)) continue;
+      this.pending.delete(digest);
+      await rm(tmp, { force: true });
+    }
   }
 
   async discard(): Promise<void> {

@@ -3,7 +3,10 @@
  * non-blocking flock. Node's fs has none of these, and the libraries that wrap xattrs follow
  * symlinks, which the layer applier must never do.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface NativeSyscalls {
   lgetxattr(path: string, name: string): Buffer | null;
@@ -17,8 +20,17 @@ export interface NativeSyscalls {
   flock(fd: number, exclusive: boolean, unlock?: boolean): boolean;
 }
 
+/** The addon is built into <package>/native/build/Release by `npm ci`; find the package from here. */
+function addonPath(): string {
+  const rel = join('native', 'build', 'Release', 'lifeboat_native.node');
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, rel))) return join(dir, rel);
+    if (dirname(dir) === dir) throw new Error(`cannot find ${rel}: run \`npm ci\` (or \`npm run install\`) to build it`);
+  }
+}
+
 const require = createRequire(import.meta.url);
-export const native: NativeSyscalls = require('../../../native/build/Release/lifeboat_native.node') as NativeSyscalls;
+export const native: NativeSyscalls = require(addonPath()) as NativeSyscalls;
 
 export const S_IFMT = 0o170000;
 export const S_IFCHR = 0o020000;

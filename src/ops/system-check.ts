@@ -1,0 +1,70 @@
+/**
+ * `lifeboat system check`: the store's fsck. Every blob is re-hashed against its name; every root
+ * (image refs, and whatever else ops/gc.ts knows) is followed and every blob it needs must be
+ * present; every image's manifest and config must parse and agree with each other. Blobs that fail
+ * are reported, and with `repair` moved to quarantine/ so the next load or pull heals the store.
+ */
+import type { Digest } from '../core/digest.js';
+import { isManifestType } from '../core/media-types.js';
+import type { Descriptor } from '../core/oci.js';
+import { parseImageConfig, parseManifest } from '../core/oci-validate.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { mark } from '../content/gc.js';
+import type { LocalContentStore } from '../content/local-store.js';
+import { allRoots, childrenOf } from './gc.js';
+
+export interface CheckProblem {
+  kind: 'corrupt' | 'missing' | 'invalid';
+  digest: Digest;
+  detail: string;
+}
+
+export interface CheckResult {
+  blobs: number;
+  bytes: number;
+  roots: number;
+  problems: CheckProblem[];
+}
+
+async function checkImage(content: LocalContentStore, d: Descriptor): Promise<CheckProblem | undefined> {
+  try {
+    const manifest = parseManifest(await content.readBytes(d.digest), `manifest ${d.digest}`);
+    const config = parseImageConfig(await content.readBytes(manifest.config.digest), `config ${manifest.config.digest}`);
+    if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+      return { kind: 'invalid', digest: d.digest, detail: `${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids` };
+    }
+  } catch (err) {
+    return { kind: 'invalid', digest: d.digest, detail: (err as Error).message };
+  }
+  return undefined;
+}
+
+export async function checkStore(content: LocalContentStore, opts: { repair?: boolean; progress?: Progress } = {}): Promise<CheckResult> {
+  const progress = opts.progress ?? silentProgress;
+  const problems: CheckProblem[] = [];
+  const all: Array<{ digest: Digest; size: number }> = [];
+  for await (const b of content.walk()) all.push(b);
+  const task = progress.task('Verifying blobs', all.reduce((n, b) => n + b.size, 0));
+  const corrupt = new Set<Digest>();
+  for (const b of all) {
+    const actual = await content.rehash(b.digest);
+    task.advance(b.size);
+    if (actual !== b.digest) {
+      corrupt.add(b.digest);
+      problems.push({ kind: 'corrupt', digest: b.digest, detail: `content hashes to ${actual}` });
+      if (opts.repair) await content.quarantine(b.digest);
+    }
+  }
+  task.done();
+
+  const roots = await allRoots(content);
+  const children = async (d: Descriptor) => (corrupt.has(d.digest) ? [] : childrenOf(content, d).catch(() => []));
+  const { missing } = await mark(content, roots, children);
+  for (const m of missing) if (!corrupt.has(m.digest)) problems.push({ kind: 'missing', digest: m.digest, detail: `${m.mediaType} referenced but not in the store` });
+  for (const r of roots) {
+    if (!isManifestType(r.mediaType) || corrupt.has(r.digest) || missing.some((m) => m.digest === r.digest)) continue;
+    const p = await checkImage(content, r);
+    if (p) problems.push(p);
+  }
+  return { blobs: all.length, bytes: all.reduce((n, b) => n + b.size, 0), roots: roots.length, problems };
+}
