@@ -1,0 +1,59 @@
+/**
+ * Timing and memory of one command: wall time from spawn to exit, and peak RSS from GNU time's
+ * `%M` (the largest resident set of the process and the descendants it waited for). A figure is the
+ * median of several runs after a warm-up, with min and max, so one noisy run does not decide.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Sample {
+  seconds: number;
+  rssMiB: number;
+}
+
+export interface Figure {
+  median: number;
+  min: number;
+  max: number;
+  rssMiB: number;
+  runs: number;
+}
+
+export interface Command {
+  argv: string[];
+  env?: Record<string, string>;
+  /** Runs before every timed run (not timed): cleanup of the previous run's output. */
+  before?: () => Promise<void>;
+}
+
+export async function runOnce(cmd: Command): Promise<Sample> {
+  const out = join(tmpdir(), `lb-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const start = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', out, ...cmd.argv], { env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (c) => (c === 0 ? resolve() : reject(new Error(`${cmd.argv.join(' ')} exited ${c}: ${err}`))));
+  });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const kib = Number((await readFile(out, 'utf8')).trim().split('\n').pop());
+  await rm(out, { force: true });
+  return { seconds, rssMiB: Math.round((kib / 1024) * 10) / 10 };
+}
+
+export async function measure(cmd: Command, runs: number, warmup = 1): Promise<Figure> {
+  for (let i = 0; i < warmup; i++) {
+    await cmd.before?.();
+    await runOnce(cmd);
+  }
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    await cmd.before?.();
+    samples.push(await runOnce(cmd));
+  }
+  const secs = samples.map((s) => s.seconds).sort((a, b) => a - b);
+  return { median: secs[Math.floor(secs.length / 2)]!, min: secs[0]!, max: secs[secs.length - 1]!, rssMiB: Math.max(...samples.map((s) => s.rssMiB)), runs };
+}
