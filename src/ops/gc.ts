@@ -14,6 +14,7 @@ export type RootSource = (content: LocalContentStore) => Promise<Descriptor[]>;
 /** Everything that keeps blobs alive. */
 export const ROOT_SOURCES: Array<{ name: string; roots: RootSource }> = [
   { name: 'images', roots: (content) => new RefStore(content.root).entries() },
+  { name: 'containers', roots: async (content) => (await import('./snapshot-gc.js')).containerImageRoots(content.root) },
 ];
 
 /** The blobs a blob refers to, by its media type. Unknown types are leaves. */
@@ -39,7 +40,10 @@ export async function collectGarbage(content: LocalContentStore, opts: { dryRun?
   const lock = await acquireStoreExclusive(content.root);
   try {
     const { live, missing } = await mark(content, await allRoots(content), (d) => childrenOf(content, d));
-    return { ...(await sweep(content, live, opts)), missing };
+    const result = { ...(await sweep(content, live, opts)), missing };
+    // Unpacked layers follow the same roots: drop those no image or container needs any more.
+    if (!opts.dryRun) await (await import('./snapshot-gc.js')).pruneUnpackedLayers(content);
+    return result;
   } finally {
     await lock.release();
   }

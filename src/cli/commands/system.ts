@@ -47,6 +47,17 @@ export function register(program: Command): void {
       }),
     );
 
+  common(system.command('start'))
+    .description('After a reboot: record containers that died with the host as exited, then apply restart policies')
+    .action(
+      action(async (cli) => {
+        const { startAfterBoot } = await import('../../ops/container-boot.js');
+        const r = await startAfterBoot(cli.root);
+        cli.print(r, [...r.started.map((n) => `started ${n}\n`), ...r.failed.map((f) => `failed ${f.name}: ${f.error}\n`)].join(''));
+        if (r.failed.length) process.exitCode = 1;
+      }),
+    );
+
   common(system.command('gc'))
     .description('Delete blobs nothing references (images, containers, snapshots and backups keep theirs)')
     .option('--dry-run', 'only report what would be deleted')

@@ -41,5 +41,6 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 }
 
 export const INSPECTORS: Inspector[] = [
+  { kind: 'container', inspect: async (cli, name) => (await import('./container-inspect.js')).inspectContainer(cli.root, name) },
   { kind: 'image', inspect: async (cli, name) => orUndefined((await cli.images()).resolve(name).then(describeImage)) },
 ];

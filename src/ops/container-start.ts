@@ -1,0 +1,81 @@
+/**
+ * `start` (and the second half of `run`): hands a created or exited container to a new detached
+ * supervisor and waits until the command really runs, or reports why it could not (exit 125, 126
+ * or 127 as in Docker). At most one supervisor per container: the new supervisor's PID is recorded
+ * under the container's lock before anything else happens, and a live one refuses a second start.
+ */
+import { fileURLToPath } from 'node:url';
+import { ConflictError } from '../core/errors.js';
+import { isActive, type ContainerRecord } from '../runtime/container-record.js';
+import { ContainerStore } from '../runtime/container-store.js';
+import type { LogStream } from '../runtime/json-log.js';
+import { reconcile } from '../runtime/liveness.js';
+import { isAlive, startTimeOf } from '../runtime/proc.js';
+import { PendingSupervisor, type SupervisorSession } from '../runtime/supervisor-client.js';
+
+/** The compiled supervisor entry beside this file. */
+export const SUPERVISOR_ENTRY = fileURLToPath(new URL('./container-supervisor-main.js', import.meta.url));
+
+export interface StartOptions {
+  /** Keep the session and receive output (an attached `run`); otherwise detach once started. */
+  attach?: boolean;
+  /** Feed the container's stdin through the session (-i). */
+  stdin?: boolean;
+  onOutput?: (stream: LogStream, data: Uint8Array) => void;
+  /** A supervisor spawned ahead of time (prespawnSupervisor), so its start-up overlapped other work. */
+  supervisor?: PendingSupervisor;
+}
+
+/** Spawns a supervisor that waits for its container: `run` calls it first, then creates the container. */
+export function prespawnSupervisor(root: string): PendingSupervisor {
+  return PendingSupervisor.spawn(SUPERVISOR_ENTRY, root);
+}
+
+export interface StartResult {
+  rec: ContainerRecord;
+  /** Present when the container was started here (undefined: it was already running). */
+  session?: SupervisorSession;
+}
+
+export async function startContainer(root: string, idOrName: string, opts: StartOptions = {}): Promise<StartResult> {
+  const store = new ContainerStore(root);
+  const rec = await store.resolve(idOrName).catch((err: unknown) => {
+    opts.supervisor?.cancel();
+    throw err;
+  });
+  const state = await reconcile(store, rec);
+  if (state.status === 'paused' || isActive(state.status)) opts.supervisor?.cancel();
+  if (state.status === 'paused') throw new ConflictError(`cannot start a paused container (${rec.name}), try unpause instead`);
+  if (isActive(state.status)) return { rec };
+  let session: SupervisorSession | undefined;
+  await store.updateState(rec.id, (s) => {
+    if (isActive(s.status) || (s.supervisorPid && isAlive(s.supervisorPid, s.supervisorStart))) {
+      opts.supervisor?.cancel();
+      throw new ConflictError(`container ${rec.name} is already being started`);
+    }
+    const supervisor = opts.supervisor ?? PendingSupervisor.spawn(SUPERVISOR_ENTRY, root);
+    s.supervisorPid = supervisor.pid;
+    s.supervisorStart = startTimeOf(supervisor.pid);
+    s.manuallyStopped = false;
+    s.restartCount = 0;
+    s.error = '';
+    session = supervisor.assign({
+      id: rec.id,
+      attach: !!opts.attach,
+      stdin: !!opts.stdin,
+      autoRemove: rec.autoRemove,
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+    });
+  });
+  const started = session!;
+  try {
+    await started.started;
+  } catch (err) {
+    // With --rm the supervisor removes the container after a failed start: report once it is gone.
+    if (rec.autoRemove) await Promise.race([started.exited.catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    started.detach();
+    throw err;
+  }
+  if (!opts.attach) started.detach();
+  return { rec, session: started };
+}

@@ -1,0 +1,52 @@
+/**
+ * Process entry of a container's supervisor (runtime/supervisor.ts): `node
+ * container-supervisor-main.js ROOT`, started detached with an IPC channel by the CLI, often before
+ * the container exists (runtime/supervisor-client.ts). It waits for its assignment, then runs the
+ * container to the end. It lives in ops because --rm needs the composed removal (snapshotter,
+ * volumes); everything else is the runtime's. Its imports are loaded while it waits.
+ */
+import { ContainerStore } from '../runtime/container-store.js';
+import { Supervisor, type SupervisorAssignment, type SupervisorEvent, type SupervisorMessage } from '../runtime/supervisor.js';
+
+const [root] = process.argv.slice(2);
+if (!root || !process.send) {
+  process.stderr.write('usage: container-supervisor-main.js ROOT (started by lifeboat, with an IPC channel)\n');
+  process.exit(2);
+}
+process.chdir('/');
+for (const sig of ['SIGHUP', 'SIGINT', 'SIGPIPE'] as const) process.on(sig, () => undefined);
+
+const notify = (event: SupervisorEvent) => {
+  if (process.connected && process.send) process.send(event, undefined, {}, () => undefined);
+};
+const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+
+const assignment = await new Promise<SupervisorAssignment | undefined>((resolve) => {
+  process.once('message', (m: SupervisorAssignment) => resolve(m?.type === 'assign' ? m : undefined));
+  process.once('disconnect', () => resolve(undefined)); // the CLI gave up before creating the container
+});
+if (!assignment) process.exit(0);
+
+const { id } = assignment;
+const removal = assignment.autoRemove ? import('./container-remove.js') : undefined;
+const supervisor = new Supervisor(new ContainerStore(root), id, {
+  attach: assignment.attach,
+  stdin: assignment.stdin,
+  notify,
+  autoRemove: async (containerId) => {
+    const { removeContainers } = await (removal ?? import('./container-remove.js'));
+    await removeContainers(root, [containerId], { volumes: true });
+  },
+  log: (message) => log(`${id.slice(0, 12)} ${message}`),
+});
+process.on('message', (m) => supervisor.handle(m as SupervisorMessage));
+process.on('disconnect', () => supervisor.handle({ type: 'stdin-end' }));
+
+try {
+  await supervisor.run();
+} catch (err) {
+  log(`supervisor of ${id} failed: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+} finally {
+  if (process.connected) process.disconnect();
+}
