@@ -11,11 +11,21 @@
 set -euo pipefail
 PACKAGES=(busybox-static time runc crun openssh-server docker.io skopeo umoci podman docker-registry restic borgbackup attr nftables iproute2 zstd uidmap fuse-overlayfs util-linux procps ca-certificates)
 
+# sshd refuses to start without its privilege-separation user; some images ship openssh-server
+# without it (the package's postinst was skipped), so make sure of it whether or not we install.
+ensure_sshd_user() {
+  if [ "$(id -u)" -eq 0 ] && ! id -u sshd >/dev/null 2>&1; then
+    adduser --quiet --system --no-create-home --home /run/sshd --shell /usr/sbin/nologin sshd
+  fi
+  if [ "$(id -u)" -eq 0 ]; then mkdir -p /run/sshd; fi
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  ensure_sshd_user
   echo "system packages: all present"
   exit 0
 fi
@@ -27,3 +37,4 @@ echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+ensure_sshd_user

@@ -80,6 +80,32 @@ describe('save/load interop', { skip: needs({ root: true, commands: ['dockerd', 
     assert.equal((await lifeboatOk(['system', 'check', '--json'], { root: other })).code, 0);
   });
 
+  test('lifeboat run → commit → save → docker load → docker run prints what the container wrote', async () => {
+    await lifeboatOk(['run', '--name', 'writer', 'localhost/lifeboat-base', 'sh', '-c', 'echo written before commit > /greeting.txt'], { root });
+    await lifeboatOk(['commit', '-c', 'CMD ["cat","/greeting.txt"]', 'writer', 'committed:1'], { root });
+    await lifeboatOk(['rm', 'writer'], { root });
+    const file = join(dir, 'committed.tar');
+    await lifeboatOk(['save', 'committed:1', '-o', file], { root });
+    assert.equal(dockerd.docker(['load', '-i', file]).status, 0);
+    const run = dockerd.docker(['run', '--rm', '--network', 'none', 'committed:1']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout, 'written before commit\n');
+  });
+
+  test('docker commit → docker save → lifeboat load → lifeboat run prints what the docker container wrote', async () => {
+    const tar = join(dir, 'app.tar');
+    assert.equal(dockerd.docker(['import', tar, 'dimported:1']).status, 0);
+    assert.equal(dockerd.docker(['run', '--name', 'dwriter', '--network', 'none', 'dimported:1', '/bin/sh', '-c', 'echo written by docker > /from-docker.txt']).status, 0);
+    assert.equal(dockerd.docker(['commit', '-c', 'CMD ["cat","/from-docker.txt"]', 'dwriter', 'fromdocker:1']).status, 0);
+    dockerd.docker(['rm', 'dwriter']);
+    const file = join(dir, 'fromdocker.tar');
+    assert.equal(dockerd.docker(['save', '-o', file, 'fromdocker:1']).status, 0);
+    const other = await tempDir(suite);
+    await lifeboatOk(['load', '-i', file], { root: other });
+    const run = await lifeboatOk(['run', '--rm', 'fromdocker:1'], { root: other });
+    assert.equal(run.stdout, 'written by docker\n');
+  });
+
   test('lifeboat save → podman load → podman run', async () => {
     const file = join(dir, 'podman.tar');
     await lifeboatOk(['save', 'app:1', '--compress', 'gzip', '-o', file], { root });
