@@ -1,5 +1,5 @@
 /**
- * The CLI entry point: builds the program from every module in cli/commands/, parses argv, runs the
+ * The CLI entry point: builds the program from the modules in cli/commands/, parses argv, runs the
  * command and maps whatever it throws to stderr and an exit status (cli/exit.ts). Nothing below the
  * CLI calls process.exit.
  */
@@ -13,8 +13,38 @@ interface CommandModule {
   register(program: Command): void;
 }
 
-export async function buildProgram(): Promise<Command> {
-  const program = new Command('lifeboat')
+const COMMANDS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+
+/**
+ * Which module defines a top-level command: a start-up hint only. `lifeboat run` then loads one
+ * small module instead of all of them. When a hint is missing or wrong (the hinted modules do not
+ * define the command), every module is loaded, so the hints never decide correctness.
+ */
+const HINTS: Record<string, string[]> = {
+  ...Object.fromEntries(['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'logs', 'exec', 'top', 'wait', 'container', 'info'].map((c) => [c, ['containers']])),
+  ...Object.fromEntries(['images', 'tag', 'rmi', 'history'].map((c) => [c, ['images']])),
+  ...Object.fromEntries(['import', 'export', 'save', 'load'].map((c) => [c, ['image-io']])),
+  image: ['images', 'image-io'],
+  commit: ['commit'],
+  config: ['config'],
+  inspect: ['inspect'],
+  system: ['system'],
+  volume: ['volumes'],
+  repo: ['repo'],
+};
+
+/** The first argument that is not a global option (or the value of one). */
+export function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--root') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
+function createProgram(): Command {
+  return new Command('lifeboat')
     .description('Container backups, restores and migrations you can prove: commit, save/load, volume snapshots, repositories, verified restores.')
     .version(process.env.npm_package_version ?? '0.1.0')
     .option('--root <dir>', 'store root (default: $LIFEBOAT_ROOT, the config file, /var/lib/lifeboat)')
@@ -23,9 +53,10 @@ export async function buildProgram(): Promise<Command> {
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
-  const modules = await Promise.all(files.map((f) => import(pathToFileURL(join(dir, f)).href) as Promise<CommandModule>));
+}
+
+async function register(program: Command, files: string[]): Promise<Command> {
+  const modules = await Promise.all(files.map((f) => import(pathToFileURL(join(COMMANDS_DIR, f)).href) as Promise<CommandModule>));
   for (const m of modules) m.register(program);
   for (const sub of allCommands(program)) sub.exitOverride();
   return program;
@@ -35,11 +66,21 @@ function allCommands(cmd: Command): Command[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
 
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
+  const name = commandName(argv);
+  const hinted = name !== undefined && !argv.includes('--help') && !argv.includes('-h') ? HINTS[name] : undefined;
+  if (hinted && name !== undefined) {
+    const program = await register(createProgram(), hinted.map((m) => `${m}.js`)).catch(() => undefined);
+    if (program?.commands.some((c) => c.name() === name || c.aliases().includes(name))) return program;
+  }
+  return register(createProgram(), readdirSync(COMMANDS_DIR).filter((f) => f.endsWith('.js')).sort());
+}
+
 export async function main(argv = process.argv): Promise<number> {
   const json = argv.includes('--json');
   const debug = argv.includes('--debug') || process.env.LIFEBOAT_DEBUG === '1';
   try {
-    const program = await buildProgram();
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -1,0 +1,24 @@
+/**
+ * The CLI's start-up fast path: the command name is found past global options, a hinted command
+ * loads only its module, and anything else (help, unknown names) gets every module.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildProgram, commandName } from '../../src/cli/main.js';
+
+test('the command name is the first argument that is not a global option or its value', () => {
+  assert.equal(commandName(['node', 'lifeboat', 'run', '--rm', 'x']), 'run');
+  assert.equal(commandName(['node', 'lifeboat', '--root', '/tmp/r', '--json', 'images']), 'images');
+  assert.equal(commandName(['node', 'lifeboat', '--json']), undefined);
+});
+
+test('a hinted command loads only its own module; help and unknown names load all of them', async () => {
+  const fast = await buildProgram(['node', 'lifeboat', 'images']);
+  const all = await buildProgram(['node', 'lifeboat', '--help']);
+  const unknown = await buildProgram(['node', 'lifeboat', 'no-such-command']);
+  const names = (p: typeof all) => p.commands.map((c) => c.name());
+  assert.ok(names(fast).includes('images'));
+  assert.ok(!names(fast).includes('volume'), 'the volume module was not loaded for `images`');
+  for (const cmd of ['images', 'volume', 'run', 'repo', 'system', 'save']) assert.ok(names(all).includes(cmd), `${cmd} registered for --help`);
+  assert.deepEqual(names(unknown).sort(), names(all).sort());
+});
