@@ -3,15 +3,18 @@
  * (image refs, and whatever else ops/gc.ts knows) is followed and every blob it needs must be
  * present; every image's manifest and config must parse and agree with each other. Blobs that fail
  * are reported, and with `repair` moved to quarantine/ so the next load or pull heals the store.
+ * Volume snapshots held in a repository (a backup dropped their chunks here) need only their record
+ * and trees; their chunks are not missing, they are reported as held in that repository.
  */
 import type { Digest } from '../core/digest.js';
 import { isManifestType } from '../core/media-types.js';
 import type { Descriptor } from '../core/oci.js';
 import { parseImageConfig, parseManifest } from '../core/oci-validate.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import { mark } from '../content/gc.js';
+import type { Children } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
-import { allRoots, childrenOf } from './gc.js';
+import { SnapshotRefs } from '../volumes/snapshot-refs.js';
+import { markLive } from './gc.js';
 
 export interface CheckProblem {
   kind: 'corrupt' | 'missing' | 'invalid';
@@ -24,6 +27,8 @@ export interface CheckResult {
   bytes: number;
   roots: number;
   problems: CheckProblem[];
+  /** Snapshots whose file chunks are in a repository (by repository id), not here. */
+  held: Array<{ repository: string; snapshots: number }>;
 }
 
 async function checkImage(content: LocalContentStore, d: Descriptor): Promise<CheckProblem | undefined> {
@@ -57,14 +62,21 @@ export async function checkStore(content: LocalContentStore, opts: { repair?: bo
   }
   task.done();
 
-  const roots = await allRoots(content);
-  const children = async (d: Descriptor) => (corrupt.has(d.digest) ? [] : childrenOf(content, d).catch(() => []));
-  const { missing } = await mark(content, roots, children);
+  const skipCorrupt = (c: Children): Children => async (d: Descriptor) => (corrupt.has(d.digest) ? [] : c(d).catch(() => []));
+  const { missing, roots } = await markLive(content, skipCorrupt);
   for (const m of missing) if (!corrupt.has(m.digest)) problems.push({ kind: 'missing', digest: m.digest, detail: `${m.mediaType} referenced but not in the store` });
   for (const r of roots) {
     if (!isManifestType(r.mediaType) || corrupt.has(r.digest) || missing.some((m) => m.digest === r.digest)) continue;
     const p = await checkImage(content, r);
     if (p) problems.push(p);
   }
-  return { blobs: all.length, bytes: all.reduce((n, b) => n + b.size, 0), roots: roots.length, problems };
+  const held = new Map<string, number>();
+  for (const r of await new SnapshotRefs(content.root).list()) if (r.heldIn !== undefined) held.set(r.heldIn, (held.get(r.heldIn) ?? 0) + 1);
+  return {
+    blobs: all.length,
+    bytes: all.reduce((n, b) => n + b.size, 0),
+    roots: roots.length,
+    problems,
+    held: [...held].map(([repository, snapshots]) => ({ repository, snapshots })),
+  };
 }

@@ -15,7 +15,13 @@ export function register(program: Command): void {
         const { humanSize } = await import('../../core/units.js');
         const r = await checkStore(await cli.content(), { repair: !!opts.repair, progress: await cli.progress() });
         cli.print(r, () =>
-          [`checked ${r.blobs} blobs (${humanSize(r.bytes)}) and ${r.roots} refs`, ...r.problems.map((p) => `${p.kind}: ${p.digest}: ${p.detail}`), r.problems.length ? '' : 'no errors were found', ''].join('\n'),
+          [
+            `checked ${r.blobs} blobs (${humanSize(r.bytes)}) and ${r.roots} refs`,
+            ...r.held.map((h) => `${h.snapshots} volume snapshot(s) keep their file chunks in repository ${h.repository.slice(0, 12)} (backups); only their trees are here`),
+            ...r.problems.map((p) => `${p.kind}: ${p.digest}: ${p.detail}`),
+            r.problems.length ? '' : 'no errors were found',
+            '',
+          ].join('\n'),
         );
         if (r.problems.length) throw new IntegrityError(`${r.problems.length} problem(s) found in the store`, { hint: opts.repair ? 'corrupt blobs were quarantined; load or restore the affected images again' : 'run `lifeboat system check --repair`, then load or restore the affected images again' });
       }),

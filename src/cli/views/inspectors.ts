@@ -43,4 +43,5 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
 export const INSPECTORS: Inspector[] = [
   { kind: 'container', inspect: async (cli, name) => (await import('./container-inspect.js')).inspectContainer(cli.root, name) },
   { kind: 'image', inspect: async (cli, name) => orUndefined((await cli.images()).resolve(name).then(describeImage)) },
+  { kind: 'volume', inspect: async (cli, name) => (await import('./volume-rows.js')).inspectVolume(cli.root, name) },
 ];

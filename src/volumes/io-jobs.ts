@@ -1,0 +1,63 @@
+/**
+ * The messages between the main thread and the I/O workers (io-worker.ts, worker-pool.ts), and how
+ * an error crosses the thread boundary: structured clone keeps only a plain Error, so Lifeboat
+ * errors travel as their code, exit status, message, hint and data, and system errors as their
+ * errno code, and are rebuilt on the main thread (integrity errors stay IntegrityErrors).
+ */
+import type { ChunkerParams } from '../core/chunker.js';
+import type { Digest } from '../core/digest.js';
+import { ExitCode, IntegrityError, LifeboatError } from '../core/errors.js';
+import type { StorePaths } from './blob-files.js';
+import type { HostPath } from './host-dir.js';
+import type { RestoreFileJob } from './restore-file-sync.js';
+import type { StoredFile } from './store-file-sync.js';
+
+export type Job =
+  | { kind: 'store'; paths: StorePaths; chunker: ChunkerParams; files: HostPath[]; sizes: number[] }
+  | { kind: 'restore'; paths: StorePaths; sameOwner: boolean; isRoot: boolean; files: RestoreFileJob[] }
+  /** syncfs(2) on the filesystem holding `path`: the slow part of a batch flush, off the main thread. */
+  | { kind: 'syncfs'; path: string }
+  /** One directory's listing with lstat, xattrs and link targets (scan-dir-sync.ts). */
+  | { kind: 'scan'; path: HostPath; alias: string }
+  /** A tree blob read, verified, decompressed and validated (the walk's parent trees). */
+  | { kind: 'tree'; paths: StorePaths; digest: Digest };
+
+/** `gone`: the file vanished between lstat and open (left out of the snapshot, as restic does). */
+export type StoreOutcome = StoredFile | { gone: true };
+
+export type JobResult =
+  | { kind: 'store'; files: StoreOutcome[] }
+  | { kind: 'restore'; written: number; skippedXattrs: number }
+  | { kind: 'syncfs' }
+  /** JSON of ScanEntry[]: one string crosses threads far cheaper than thousands of objects. */
+  | { kind: 'scan'; json: string }
+  /** The tree's JSON text (validated) and the stored blob's size. */
+  | { kind: 'tree'; json: string; size: number };
+
+export interface WireError {
+  message: string;
+  lifeboat?: { code: string; exitCode: number; hint?: string; data: Record<string, unknown> };
+  errno?: string;
+}
+
+export function toWire(err: unknown): WireError {
+  if (err instanceof LifeboatError) return { message: err.message, lifeboat: { code: err.code, exitCode: err.exitCode, ...(err.hint ? { hint: err.hint } : {}), data: err.data } };
+  if (err instanceof Error) return { message: err.message, ...((err as NodeJS.ErrnoException).code ? { errno: (err as NodeJS.ErrnoException).code } : {}) };
+  return { message: String(err) };
+}
+
+export function fromWire(w: WireError): Error {
+  if (w.lifeboat) {
+    const { code, exitCode, hint, data } = w.lifeboat;
+    if (exitCode === ExitCode.INTEGRITY) return new IntegrityError(w.message, { code, data, ...(hint ? { hint } : {}) });
+    return new LifeboatError(code, exitCode as ExitCode, w.message, { data, ...(hint ? { hint } : {}) });
+  }
+  const err = new Error(w.message) as NodeJS.ErrnoException;
+  if (w.errno) err.code = w.errno;
+  return err;
+}
+
+/** Paths arrive in a worker as Uint8Array when they were Buffers. */
+export function hostPath(p: HostPath | Uint8Array): HostPath {
+  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}

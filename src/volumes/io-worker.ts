@@ -1,0 +1,69 @@
+/**
+ * An I/O worker thread for snapshots and restores. Node's async fs costs more per call than the
+ * syscalls themselves (a thread-pool round trip and a promise each), and a volume is mostly small
+ * files; here every call is synchronous, and two or more workers read or write in parallel while
+ * the main thread walks directories. Each job is a group of files: stored (read, chunk, hash,
+ * compress, stage new blobs) or restored (verified chunks → a new file with its metadata); a
+ * directory scanned (lstat, xattrs, link targets); or a syncfs, so the main thread's batch flush
+ * finds little left to write back.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { Chunker } from '../core/chunker.js';
+import { isErrno } from '../core/errors.js';
+import { native } from '../platform/native.js';
+import { hostPath, toWire, type Job, type JobResult, type StoreOutcome } from './io-jobs.js';
+import { ChunkCodec } from './chunk-codec.js';
+import { restoreFileSync, type RestoreContext } from './restore-file-sync.js';
+import { scanDirSync } from './scan-dir-sync.js';
+import { readTreeSync } from './tree-read-sync.js';
+import { storeFileSync, type StoreContext } from './store-file-sync.js';
+
+let store: StoreContext | undefined;
+let restore: RestoreContext | undefined;
+let codec: ChunkCodec | undefined;
+
+function run(job: Job): JobResult {
+  if (job.kind === 'store') {
+    codec ??= new ChunkCodec(job.chunker.max);
+    store ??= { chunker: new Chunker(job.chunker), codec, paths: job.paths };
+    store.paths = job.paths;
+    const files: StoreOutcome[] = job.files.map((p, i) => {
+      try {
+        return storeFileSync(hostPath(p), store!, job.sizes[i]);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return { gone: true };
+        throw err;
+      }
+    });
+    return { kind: 'store', files };
+  }
+  if (job.kind === 'scan') return { kind: 'scan', json: JSON.stringify(scanDirSync(hostPath(job.path), job.alias)) };
+  if (job.kind === 'tree') return { kind: 'tree', ...readTreeSync(job.paths, job.digest) };
+  if (job.kind === 'syncfs') {
+    const fd = openSync(job.path, 'r');
+    try {
+      native.syncfs(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return { kind: 'syncfs' };
+  }
+  const policy = { sameOwner: job.sameOwner, isRoot: job.isRoot, skipped: { devices: 0, xattrs: 0 } };
+  codec ??= new ChunkCodec();
+  restore ??= { paths: job.paths, codec, buf: Buffer.allocUnsafe(0) };
+  restore.paths = job.paths;
+  let written = 0;
+  for (const f of job.files) {
+    written += restoreFileSync(restore, { ...f, create: hostPath(f.create), ...(f.final !== undefined ? { final: hostPath(f.final) } : {}) }, policy);
+  }
+  return { kind: 'restore', written, skippedXattrs: policy.skipped.xattrs };
+}
+
+parentPort?.on('message', (msg: { id: number; job: Job }) => {
+  try {
+    parentPort!.postMessage({ id: msg.id, ok: true, result: run(msg.job) });
+  } catch (err) {
+    parentPort!.postMessage({ id: msg.id, ok: false, error: toWire(err) });
+  }
+});

@@ -1,0 +1,51 @@
+/**
+ * Reading a node's metadata for a snapshot: type, permission bits (setuid/setgid/sticky included),
+ * owner, nanosecond mtime and ctime, inode, and every xattr (ACLs are the system.posix_acl_*
+ * xattrs) read with the no-follow calls. Values are kept byte for byte (base64 in the tree).
+ */
+import type { BigIntStats } from 'node:fs';
+import { isErrno } from '../core/errors.js';
+import type { NodeType, TreeEntry } from '../core/volume-snapshot-format.js';
+import { native } from '../platform/native.js';
+
+export function nodeType(st: BigIntStats): NodeType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return undefined; // sockets: meaningless without their process, as in tar and restic restore
+}
+
+/** Every xattr of the node at `alias` (a string path; see host-dir.ts), or undefined when it has none. */
+export function readXattrs(alias: string): Record<string, string> | undefined {
+  let names: string[];
+  try {
+    names = native.llistxattr(alias);
+  } catch (err) {
+    if (isErrno(err, 'ENOTSUP', 'EOPNOTSUPP')) return undefined;
+    throw err;
+  }
+  if (names.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const name of names.sort()) {
+    const value = native.lgetxattr(alias, name);
+    if (value !== null) out[name] = value.toString('base64');
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Linux dev_t split for a bigint st_rdev (glibc major()/minor()). */
+export function deviceNumbers(rdev: bigint): { devmajor: number; devminor: number } {
+  const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+  const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn & 0xffffffffn));
+  return { devmajor: major, devminor: minor };
+}
+
+/** The metadata part of a tree entry (no name, no contents) for a scanned node. */
+export function baseEntry(s: Pick<TreeEntry, 'mode' | 'uid' | 'gid' | 'mtime' | 'devmajor' | 'devminor'>, type: NodeType): TreeEntry {
+  const e: TreeEntry = { type, mode: s.mode, uid: s.uid, gid: s.gid, mtime: s.mtime };
+  if (type === 'char' || type === 'block') Object.assign(e, { devmajor: s.devmajor, devminor: s.devminor });
+  return e;
+}

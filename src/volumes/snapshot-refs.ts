@@ -1,0 +1,115 @@
+/**
+ * Snapshot refs: the small mutable part of volume snapshots. One file per snapshot,
+ * `refs/volume-snapshots/<volume>/<record hex>`, holding the record's descriptor; written
+ * atomically (temp, fsync, rename, fsync dir) and only after every blob the record needs is
+ * durable, so a crash leaves either no snapshot or a complete one. A ref outlives its volume:
+ * snapshots are how a removed volume comes back. GC keeps every blob reachable from these refs.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { hexOf, isDigest, parseDigest, type Digest } from '../core/digest.js';
+import { InvalidInputError, NotFoundError, isErrno } from '../core/errors.js';
+import { storeLayout } from '../core/layout.js';
+import { MediaType } from '../core/media-types.js';
+import type { Descriptor } from '../core/oci.js';
+import type { SnapshotRecord } from '../core/volume-snapshot-format.js';
+import { fsyncDir, writeJsonAtomic } from '../platform/durable.js';
+import type { Provider } from '../content/content-store.js';
+import { loadRecord } from './tree-io.js';
+import { validateVolumeName } from './volume-store.js';
+
+export interface SnapshotRef {
+  volume: string;
+  descriptor: Descriptor;
+  /** Set by a backup: the file chunks live in this repository (id); only record and trees are here. */
+  heldIn?: string;
+}
+
+/** The descriptor annotation that marks a ref as held in a repository. */
+export const HELD_IN_REPOSITORY = 'org.lifeboat.snapshot.held-in-repository';
+
+export interface SnapshotInfo {
+  /** Digest of the record: the snapshot's ID (shown as its first 12 hex). */
+  id: Digest;
+  record: SnapshotRecord;
+}
+
+export class SnapshotRefs {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = storeLayout(root).volumeSnapshotRefs;
+  }
+
+  async add(volume: string, descriptor: Descriptor): Promise<void> {
+    validateVolumeName(volume);
+    await writeJsonAtomic(join(this.dir, volume, hexOf(descriptor.digest)), descriptor, 0o600);
+  }
+
+  async remove(ref: SnapshotRef): Promise<void> {
+    const dir = join(this.dir, ref.volume);
+    await rm(join(dir, hexOf(ref.descriptor.digest)), { force: true });
+    await fsyncDir(dir).catch(() => undefined);
+  }
+
+  /** Marks a snapshot as held in repository `repositoryId` (after a backup pushed it whole): GC keeps its record and trees, not its chunks. */
+  async markHeld(ref: SnapshotRef, repositoryId: string): Promise<SnapshotRef> {
+    const descriptor: Descriptor = { ...ref.descriptor, annotations: { ...ref.descriptor.annotations, [HELD_IN_REPOSITORY]: repositoryId } };
+    await this.add(ref.volume, descriptor);
+    return { ...ref, descriptor, heldIn: repositoryId };
+  }
+
+  /** Every ref, or those of one volume. Unreadable files are skipped (a ref is written atomically). */
+  async list(volume?: string): Promise<SnapshotRef[]> {
+    const volumes = volume !== undefined ? [volume] : await readdir(this.dir).catch(() => [] as string[]);
+    const out: SnapshotRef[] = [];
+    for (const v of volumes) {
+      if (v.startsWith('.')) continue;
+      for (const hex of await readdir(join(this.dir, v)).catch(() => [] as string[])) {
+        if (!isDigest(`sha256:${hex}`)) continue; // temp files of a write in progress
+        try {
+          const d = JSON.parse(await readFile(join(this.dir, v, hex), 'utf8')) as Descriptor;
+          const heldIn = d.annotations?.[HELD_IN_REPOSITORY];
+          if (d.digest === `sha256:${hex}` && d.mediaType === MediaType.LifeboatVolumeSnapshot) out.push({ volume: v, descriptor: d, ...(heldIn ? { heldIn } : {}) });
+        } catch (err) {
+          if (!isErrno(err, 'ENOENT') && !(err instanceof SyntaxError)) throw err;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Refs with their records, oldest first. */
+  async snapshots(content: Provider, volume?: string): Promise<Array<SnapshotInfo & { ref: SnapshotRef }>> {
+    const out: Array<SnapshotInfo & { ref: SnapshotRef }> = [];
+    for (const ref of await this.list(volume)) out.push({ id: ref.descriptor.digest, record: await loadRecord(content, ref.descriptor.digest), ref });
+    return out.sort((a, b) => a.record.created.localeCompare(b.record.created) || a.id.localeCompare(b.id));
+  }
+
+  /** The newest snapshot of a volume, or undefined. */
+  async latest(content: Provider, volume: string): Promise<(SnapshotInfo & { ref: SnapshotRef }) | undefined> {
+    const all = await this.snapshots(content, volume);
+    return all[all.length - 1];
+  }
+
+  /**
+   * A snapshot named by its ID (full digest, or a unique hex prefix of at least 4 characters, as
+   * `docker` accepts), or `VOLUME:latest`.
+   */
+  async resolve(content: Provider, name: string): Promise<SnapshotInfo & { ref: SnapshotRef }> {
+    const latest = /^(.+):latest$/.exec(name);
+    if (latest) {
+      const found = await this.latest(content, latest[1]!);
+      if (!found) throw new NotFoundError('snapshot', name, { hint: `volume ${latest[1]} has no snapshots; take one with: lifeboat volume snapshot ${latest[1]}` });
+      return found;
+    }
+    const hex = name.startsWith('sha256:') ? hexOf(parseDigest(name)) : name.toLowerCase();
+    if (!/^[a-f0-9]{4,64}$/.test(hex)) throw new NotFoundError('snapshot', name, { hint: 'name a snapshot by its ID (see: lifeboat volume snapshots) or as VOLUME:latest' });
+    const matches = (await this.list()).filter((r) => hexOf(r.descriptor.digest).startsWith(hex));
+    const unique = [...new Map(matches.map((m) => [m.descriptor.digest, m])).values()];
+    if (unique.length === 0) throw new NotFoundError('snapshot', name, { hint: 'list snapshots with: lifeboat volume snapshots' });
+    if (unique.length > 1) throw new InvalidInputError(`snapshot ID prefix ${name} is ambiguous (${unique.length} snapshots match)`, { code: 'AMBIGUOUS' });
+    const ref = unique[0]!;
+    return { id: ref.descriptor.digest, record: await loadRecord(content, ref.descriptor.digest), ref };
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * `volume snapshot`: the volume's directory → a snapshot record in the store and a ref to it.
+ *
+ * Order (what makes a kill -9 harmless): under the volume lock and the shared store lock (so GC
+ * cannot collect blobs before the record refers to them), the writers are held (Quiescer), the
+ * tree is read into chunk and tree blobs through durability batches, the writers are released,
+ * the last batch is flushed, the record blob is written and fsync'ed, and only then the ref. A
+ * crash before the ref leaves unreferenced blobs (collected by the next GC, or reused by the next
+ * snapshot) and no snapshot. The parent is the volume's newest snapshot whose chunks are in this
+ * store (a backup passes its own, whose chunks are in its repository).
+ */
+import { hostname } from 'node:os';
+import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.js';
+import { MediaType } from '../core/media-types.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { encodeRecord, type SnapshotRecord } from '../core/volume-snapshot-format.js';
+import { withStoreWrite } from '../content/gc.js';
+import type { LocalContentStore } from '../content/local-store.js';
+import { BlobBatcher } from './blob-batcher.js';
+import { noQuiescer, type Quiescer } from './quiescer.js';
+import { SnapshotRefs, type SnapshotInfo } from './snapshot-refs.js';
+import { TreeWriter } from './tree-writer.js';
+import { withVolumeLock } from './volume-lock.js';
+import { WorkerPool } from './worker-pool.js';
+import type { VolumeStore } from './volume-store.js';
+
+export interface TakeSnapshotOptions {
+  tags?: string[];
+  labels?: Record<string, string>;
+  /** Read every file even if unchanged since the parent (default: use the newest snapshot as parent). */
+  noParent?: boolean;
+  /** The parent (a backup passes its own); default: the newest snapshot whose chunks are in this store. */
+  parent?: SnapshotInfo;
+  quiescer?: Quiescer;
+  chunker?: ChunkerParams;
+  /** I/O worker threads (default: the CPU count, 2 to 4). */
+  workers?: number;
+  progress?: Progress;
+  signal?: AbortSignal;
+}
+
+export async function takeSnapshot(content: LocalContentStore, volumes: VolumeStore, name: string, opts: TakeSnapshotOptions = {}): Promise<SnapshotInfo> {
+  const started = Date.now();
+  const meta = await volumes.get(name);
+  const refs = new SnapshotRefs(content.root);
+  return withVolumeLock(content.root, name, () =>
+    withStoreWrite(content.root, async () => {
+      const parent = opts.noParent ? undefined : (opts.parent ?? (await refs.snapshots(content, name)).filter((s) => s.ref.heldIn === undefined).at(-1));
+      const pool = new WorkerPool(opts.workers);
+      const blobs = new BlobBatcher(content, async () => void (await pool.run({ kind: 'syncfs', path: content.ingestDir })));
+      const task = (opts.progress ?? silentProgress).task(`Snapshotting volume ${name}`);
+      const writer = new TreeWriter({ content, blobs, pool, chunker: opts.chunker ?? DEFAULT_CHUNKER, signal: opts.signal, onRead: (n) => task.advance(n) });
+      let result: Awaited<ReturnType<TreeWriter['writeRoot']>>;
+      try {
+        await volumes.repair(name);
+        const release = await (opts.quiescer ?? noQuiescer).hold();
+        try {
+          result = await writer.writeRoot(volumes.dataPath(name), parent?.record.tree);
+        } finally {
+          await release();
+        }
+        await blobs.flush();
+      } catch (err) {
+        await blobs.discard().catch(() => undefined);
+        task.done();
+        throw err;
+      } finally {
+        await pool.close();
+      }
+      const c = writer.counters;
+      const record: SnapshotRecord = {
+        schemaVersion: 1,
+        mediaType: MediaType.LifeboatVolumeSnapshot,
+        volume: name,
+        created: new Date().toISOString(),
+        hostname: hostname(),
+        tags: [...new Set(opts.tags ?? [])].sort(),
+        labels: opts.labels ?? {},
+        ...(parent ? { parent: parent.id } : {}),
+        volumeLabels: meta.labels,
+        volumeOptions: meta.options,
+        root: result.root,
+        tree: result.tree,
+        stats: {
+          files: c.files,
+          dirs: c.dirs,
+          bytes: c.bytes,
+          readBytes: c.readBytes,
+          addedBytes: blobs.added.bytes,
+          newBlobs: blobs.added.blobs,
+          unchangedFiles: c.unchangedFiles,
+          skipped: c.skipped,
+          skippedXattrs: c.skippedXattrs,
+          durationMs: Date.now() - started,
+        },
+      };
+      const bytes = encodeRecord(record);
+      const stored = await content.put(bytes);
+      const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: stored.digest, size: stored.size };
+      await refs.add(name, descriptor);
+      task.done(`Snapshot ${stored.digest.slice(7, 19)} of volume ${name}`);
+      return { id: stored.digest, record };
+    }),
+  );
+}

@@ -1,0 +1,276 @@
+/**
+ * A directory tree → tree blobs and chunks, one directory at a time (depth first: memory holds
+ * only the directories on the current path and a few scanned ahead, never the whole tree).
+ *
+ * The I/O workers do the syscalls: they scan directories (names as raw bytes, lstat that never
+ * follows a symlink, xattrs, link targets; the next few subdirectories are scanned ahead) and read
+ * files in groups (read, chunk, hash, compress, stage new blobs), while this thread compares with
+ * the parent snapshot and builds trees. A file whose size, mtime, ctime and inode match the parent
+ * snapshot's entry reuses its chunk list unread; files of one inode (hardlinks) are read once; a
+ * directory whose entries did not change keeps its parent's tree blob. Mount points below the root
+ * are kept as empty directories, sockets are skipped; both are counted.
+ */
+import { lstat, type BigIntStats } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import type { ChunkerParams } from '../core/chunker.js';
+import { isDigest, type Digest } from '../core/digest.js';
+import { IntegrityError } from '../core/errors.js';
+import { MediaType } from '../core/media-types.js';
+import type { Descriptor } from '../core/oci.js';
+import { encodeTree, entryName, type RootMeta, type Tree, type TreeEntry } from '../core/volume-snapshot-format.js';
+import type { LocalContentStore } from '../content/local-store.js';
+import type { BlobBatcher } from './blob-batcher.js';
+import { HostDir, type HostPath } from './host-dir.js';
+import type { StoreOutcome } from './io-jobs.js';
+import { baseEntry, readXattrs } from './node-meta.js';
+import { scanEntry, type ScanEntry } from './scan-dir-sync.js';
+import { compressTreeJson } from './tree-blob.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface TreeWriterCounters {
+  files: number;
+  dirs: number;
+  bytes: number;
+  readBytes: number;
+  unchangedFiles: number;
+  skipped: number;
+  skippedXattrs: number;
+}
+
+export interface TreeWriterOptions {
+  content: LocalContentStore;
+  blobs: BlobBatcher;
+  pool: WorkerPool;
+  chunker: ChunkerParams;
+  onRead?: (bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+const GROUP_FILES = 64;
+const GROUP_BYTES = 8 * 1024 * 1024;
+/** Subdirectories scanned (and their parent trees loaded) ahead of the walk. */
+const AHEAD = 8;
+
+type StoredTree = { digest: Digest; size: number };
+interface Parent {
+  tree: Tree;
+  /** The parent tree's JSON: a directory that encodes to the same text keeps the parent's blob. */
+  json: string;
+  blob: StoredTree;
+}
+interface Ahead {
+  scan: Promise<ScanEntry[]>;
+  parent: Promise<Parent | undefined>;
+}
+interface FileTask {
+  path: HostPath;
+  size: number;
+  resolve: (o: StoreOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+const quiet = <T>(p: Promise<T>): Promise<T> => {
+  p.catch(() => undefined); // awaited later; this only keeps an early failure from being "unhandled"
+  return p;
+};
+
+export class TreeWriter {
+  readonly counters: TreeWriterCounters = { files: 0, dirs: 0, bytes: 0, readBytes: 0, unchangedFiles: 0, skipped: 0, skippedXattrs: 0 };
+  private readonly hardlinks = new Map<string, Promise<StoreOutcome>>();
+  private rootDev = '';
+
+  constructor(private readonly opts: TreeWriterOptions) {}
+
+  /** Snapshots the directory `root`; `parentTree` is the previous snapshot's root tree. */
+  async writeRoot(root: string, parentTree?: Descriptor): Promise<{ tree: Descriptor; root: RootMeta }> {
+    const st = await new Promise<BigIntStats>((res, rej) => lstat(root, { bigint: true }, (e, s) => (e ? rej(e) : res(s))));
+    const self = scanEntry(Buffer.from('.'), st);
+    this.rootDev = self.dev;
+    const xattrs = readXattrs(root);
+    const meta: RootMeta = { uid: self.uid, gid: self.gid, mode: self.mode, mtime: self.mtime, ...(xattrs ? { xattrs } : {}) };
+    const dir = HostDir.root(root);
+    const ahead = { scan: this.scan(dir.path, dir.alias), parent: this.parent(parentTree?.digest) };
+    const tree = await (await this.walkDir(dir, ahead)).stored;
+    return { tree: { mediaType: MediaType.LifeboatTree, ...tree }, root: meta };
+  }
+
+  private scan(path: HostPath, alias: string): Promise<ScanEntry[]> {
+    return quiet(
+      this.opts.pool.run({ kind: 'scan', path, alias }, true).then((r) => {
+        if (r.kind !== 'scan') throw new Error('unexpected worker result');
+        return JSON.parse(r.json) as ScanEntry[];
+      }),
+    );
+  }
+
+  /** The parent snapshot's tree for a directory, read and validated by a worker. */
+  private parent(digest: Digest | undefined): Promise<Parent | undefined> {
+    if (!digest) return Promise.resolve(undefined);
+    const { content, pool } = this.opts;
+    return quiet(
+      pool.run({ kind: 'tree', paths: { ingestDir: content.ingestDir, blobsDir: content.blobsDir }, digest }, true).then(
+        (r) => {
+          if (r.kind !== 'tree') throw new Error('unexpected worker result');
+          return { tree: JSON.parse(r.json) as Tree, json: r.json, blob: { digest, size: r.size } };
+        },
+        async (err: unknown) => {
+          const bad = err instanceof IntegrityError ? err.data.quarantine : undefined;
+          if (isDigest(bad)) await content.quarantine(bad);
+          throw err;
+        },
+      ),
+    );
+  }
+
+  /**
+   * Walks one directory (and, recursively, its subdirectories), handing its files to the workers.
+   * Resolves once walked, with a promise of the stored tree: the walk goes on while the workers
+   * still read this directory's files (pool.ready() bounds how far ahead).
+   */
+  private async walkDir(dir: HostDir, mine: Ahead): Promise<{ stored: Promise<StoredTree> }> {
+    if (this.opts.signal?.aborted) throw this.opts.signal.reason;
+    const [scan, parent] = await Promise.all([mine.scan, mine.parent]);
+    const previous = new Map<string, TreeEntry>();
+    for (const e of parent?.tree.entries ?? []) previous.set(entryName(e).toString('latin1'), e);
+    const ahead = new Map<number, Ahead>();
+    const lookAhead = (from: number) => {
+      for (let j = from, n = 0; j < scan.length && n < AHEAD; j++) {
+        const s = scan[j]!;
+        if (s.type !== 'dir' || s.dev !== this.rootDev) continue;
+        n++;
+        const name = Buffer.from(s.name, 'latin1');
+        const alias = dir.childAlias(name);
+        if (ahead.has(j) || alias === undefined) continue; // names that are not UTF-8: scanned once opened
+        const prev = previous.get(s.name);
+        ahead.set(j, { scan: this.scan(dir.child(name), alias), parent: this.parent(prev?.type === 'dir' ? prev.tree : undefined) });
+      }
+    };
+    lookAhead(0);
+
+    const entries: Array<TreeEntry | Promise<TreeEntry | undefined>> = [];
+    const tasks: FileTask[] = [];
+    for (let i = 0; i < scan.length; i++) {
+      const s = scan[i]!;
+      if (!s.type) {
+        this.counters.skipped++;
+        continue;
+      }
+      const name = Buffer.from(s.name, 'latin1');
+      const entry: TreeEntry = { ...(isUtf8(name) ? { name: name.toString('utf8') } : { nameRaw: name.toString('base64') }), ...baseEntry(s, s.type) };
+      if (s.xattrs) entry.xattrs = s.xattrs;
+      if (s.xattrsUnreadable) this.counters.skippedXattrs++;
+      const prev = previous.get(s.name);
+      if (s.type === 'dir') {
+        await this.flushTasks(tasks);
+        lookAhead(i + 1);
+        entries.push(quiet((await this.dirEntry(dir, name, s, entry, prev, ahead.get(i))).done));
+        ahead.delete(i);
+        continue;
+      }
+      if (s.type === 'symlink') {
+        const target = Buffer.from(s.target ?? '', 'latin1');
+        if (isUtf8(target)) entry.target = target.toString('utf8');
+        else entry.targetRaw = target.toString('base64');
+      }
+      if (s.type === 'file') {
+        const f = this.fileEntry(dir.child(name), s, entry, prev, tasks);
+        entries.push(f instanceof Promise ? quiet(f) : f);
+      } else entries.push(entry);
+      if (tasks.length >= GROUP_FILES || tasks.reduce((n, t) => n + t.size, 0) >= GROUP_BYTES) await this.flushTasks(tasks);
+    }
+    await this.flushTasks(tasks);
+    const stored = quiet(Promise.all(entries).then((all) => this.storeTree({ entries: all.filter((e): e is TreeEntry => e !== undefined) }, parent)));
+    return { stored }; // wrapped: an async function would otherwise wait for it
+  }
+
+  /** Writes a tree blob, unless the directory encodes exactly as in the parent snapshot. */
+  private storeTree(tree: Tree, parent: Parent | undefined): StoredTree {
+    const json = JSON.stringify(tree); // = encodeTree's bytes
+    if (parent && parent.json === json) return parent.blob;
+    return this.opts.blobs.blob(compressTreeJson(Buffer.from(json)));
+  }
+
+  /** Sends the collected files to the workers as one job, once the queue has room (bounded memory). */
+  private async flushTasks(tasks: FileTask[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const group = tasks.splice(0);
+    const { content, pool, chunker } = this.opts;
+    await pool.ready();
+    pool.run({ kind: 'store', paths: { ingestDir: content.ingestDir, blobsDir: content.blobsDir }, chunker, files: group.map((t) => t.path), sizes: group.map((t) => t.size) }).then(
+      (r) => {
+        if (r.kind !== 'store') throw new Error('unexpected worker result');
+        r.files.forEach((o, i) => {
+          if (!('gone' in o)) for (const st of o.staged) this.opts.blobs.add(st);
+          group[i]!.resolve(o);
+        });
+      },
+      (err) => group.forEach((t) => t.reject(err)),
+    ).catch((err) => group.forEach((t) => t.reject(err)));
+  }
+
+  /** Walks a subdirectory; resolves when walked, with a promise of its finished entry. */
+  private async dirEntry(dir: HostDir, name: Buffer, s: ScanEntry, entry: TreeEntry, prev: TreeEntry | undefined, ahead: Ahead | undefined): Promise<{ done: Promise<TreeEntry | undefined> }> {
+    this.counters.dirs++;
+    let sub: HostDir;
+    try {
+      sub = await dir.subdir(name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { done: Promise.resolve(undefined) }; // deleted since the scan
+      throw err;
+    }
+    let stored: Promise<StoredTree>;
+    try {
+      if (dir.childAlias(name) === undefined) {
+        const xattrs = readXattrs(sub.selfAlias);
+        if (xattrs) entry.xattrs = xattrs;
+      }
+      if (s.dev !== this.rootDev) {
+        this.counters.skipped++; // a mount point: kept as an empty directory
+        stored = Promise.resolve(this.opts.blobs.blob(compressTreeJson(encodeTree({ entries: [] }))));
+      } else {
+        const mine = ahead ?? { scan: this.scan(sub.path, sub.alias), parent: this.parent(prev?.type === 'dir' ? prev.tree : undefined) };
+        stored = (await this.walkDir(sub, mine)).stored;
+      }
+    } finally {
+      await sub.close(); // the walk is done with it; workers read files by path
+    }
+    const done = stored.then((tree) => {
+      entry.tree = tree.digest;
+      entry.treeSize = tree.size;
+      return entry;
+    });
+    return { done };
+  }
+
+  /** A file's entry: at once when unchanged since the parent, else once a worker has read it. */
+  private fileEntry(path: HostPath, s: ScanEntry, entry: TreeEntry, prev: TreeEntry | undefined, tasks: FileTask[]): TreeEntry | Promise<TreeEntry | undefined> {
+    entry.inode = s.inode;
+    entry.ctime = s.ctime;
+    if (s.nlink > 1) entry.nlink = s.nlink;
+    if (prev?.type === 'file' && prev.size === s.size && prev.mtime === entry.mtime && prev.ctime === s.ctime && prev.inode === s.inode && prev.chunks) {
+      this.counters.unchangedFiles++;
+      return this.finish(entry, { chunks: prev.chunks, size: s.size, staged: [] })!;
+    }
+    let job = s.nlink > 1 ? this.hardlinks.get(s.inode) : undefined;
+    if (!job) {
+      job = new Promise<StoreOutcome>((resolve, reject) => tasks.push({ path, size: s.size, resolve, reject }));
+      if (s.nlink > 1) this.hardlinks.set(s.inode, job);
+      job.then((o) => {
+        if ('gone' in o) return;
+        this.counters.readBytes += o.size;
+        this.opts.onRead?.(o.size);
+      }, () => undefined);
+    }
+    return job.then((o) => this.finish(entry, o));
+  }
+
+  private finish(entry: TreeEntry, outcome: StoreOutcome): TreeEntry | undefined {
+    if ('gone' in outcome) return undefined;
+    this.counters.files++;
+    this.counters.bytes += outcome.size;
+    entry.size = outcome.size;
+    entry.chunks = outcome.chunks;
+    return entry;
+  }
+}
+
