@@ -40,7 +40,7 @@ export interface CommitResult {
 }
 
 /** The overlay lowerdirs of a container's rootfs mount, top first. */
-function lowerDirs(rec: ContainerRecord): string[] {
+export function lowerDirs(rec: ContainerRecord): string[] {
   for (const m of rec.rootfs.mounts) {
     const opt = m.options.find((o) => o.startsWith('lowerdir='));
     if (opt) return opt.slice('lowerdir='.length).split(':');
@@ -49,7 +49,7 @@ function lowerDirs(rec: ContainerRecord): string[] {
 }
 
 /** True when some lower layer shows `rel` (a 0/0 char device higher up hides it). */
-async function lowerHas(lowers: string[], rel: string): Promise<boolean> {
+export async function lowerHas(lowers: string[], rel: string): Promise<boolean> {
   for (const dir of lowers) {
     const st = await lstat(join(dir, rel)).catch(() => undefined);
     if (!st) continue;

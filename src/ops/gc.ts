@@ -1,13 +1,13 @@
 /**
  * Store-wide garbage collection: what is a root, and how one record points at others. Every kind of
- * record Lifeboat keeps (images, containers, volume snapshots) adds its roots to
+ * record Lifeboat keeps (images, containers, volume snapshots, backups) adds its roots to
  * ROOT_SOURCES and its edges to `childrenOf`, so no subsystem can lose another's data.
  *
  * Two depths of root. Most keep their whole closure. Volume snapshots HELD in a repository (a
- * backup pushed them whole, then dropped their file chunks here) keep only
+ * backup pushed them whole, then dropped their file chunks here: ops/backup-local.ts) keep only
  * their record and trees (`edges: 'metadata'`): what the next incremental backup compares against.
  * `childrenOf` reads records through the narrow `Provider`, so the same edges walk a repository
- * (a repository prune's live set).
+ * (prune's live set, ops/backup-prune.ts).
  */
 import type { Digest } from '../core/digest.js';
 import type { Descriptor, Index, Manifest } from '../core/oci.js';
@@ -20,6 +20,7 @@ import { RefStore } from '../content/refs.js';
 import { forEachLimit } from '../repository/semaphore.js';
 import { SnapshotRefs } from '../volumes/snapshot-refs.js';
 import { decodeTreeBlob } from '../volumes/tree-blob.js';
+import { backupChildren, parseBackupRecord } from './backup-format.js';
 
 export type RootSource = (content: LocalContentStore) => Promise<Descriptor[]>;
 
@@ -49,6 +50,8 @@ export async function childrenOf(content: Provider, d: Descriptor): Promise<Desc
   // Volume snapshots: record → root tree → subtrees and chunks (the parent snapshot is no edge).
   if (d.mediaType === MediaType.LifeboatVolumeSnapshot) return [parseRecord(await content.readBytes(d.digest, TREE_LIMIT)).tree];
   if (d.mediaType === MediaType.LifeboatTree) return treeChildren(decodeTreeBlob(await content.readBytes(d.digest, TREE_LIMIT)));
+  // Backups: record → image manifest, writable layer, volume and bind snapshot records.
+  if (d.mediaType === MediaType.LifeboatBackup) return backupChildren(parseBackupRecord(await content.readBytes(d.digest)));
   return [];
 }
 

@@ -52,14 +52,6 @@ export class SnapshotRefs {
     await fsyncDir(dir).catch(() => undefined);
   }
 
-  /** Marks a snapshot as held in repository `repositoryId` (after a backup pushed it whole): GC keeps its record and trees, not its chunks. */
-  async markHeld(ref: SnapshotRef, repositoryId: string): Promise<SnapshotRef> {
-    const descriptor: Descriptor = { ...ref.descriptor, annotations: { ...ref.descriptor.annotations, [HELD_IN_REPOSITORY]: repositoryId } };
-    await this.add(ref.volume, descriptor);
-    return { ...ref, descriptor, heldIn: repositoryId };
-  }
-
-  /** Every ref, or those of one volume. Unreadable files are skipped (a ref is written atomically). */
   async list(volume?: string): Promise<SnapshotRef[]> {
     const volumes = volume !== undefined ? [volume] : await readdir(this.dir).catch(() => [] as string[]);
     const out: SnapshotRef[] = [];

@@ -32,6 +32,12 @@ export interface TakeSnapshotOptions {
   /** The parent (a backup passes its own); default: the newest snapshot whose chunks are in this store. */
   parent?: SnapshotInfo;
   quiescer?: Quiescer;
+  /**
+   * Write the snapshot's ref here (default true). A backup passes false and writes the ref itself,
+   * already marked as held in its repository, only once the push succeeded: a backup cut off
+   * mid-way then leaves nothing but unreferenced blobs for GC.
+   */
+  writeRef?: boolean;
   chunker?: ChunkerParams;
   /** I/O worker threads (default: the CPU count, 2 to 4). */
   workers?: number;
@@ -97,7 +103,7 @@ export async function takeSnapshot(content: LocalContentStore, volumes: VolumeSt
       const bytes = encodeRecord(record);
       const stored = await content.put(bytes);
       const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: stored.digest, size: stored.size };
-      await refs.add(name, descriptor);
+      if (opts.writeRef !== false) await refs.add(name, descriptor);
       task.done(`Snapshot ${stored.digest.slice(7, 19)} of volume ${name}`);
       return { id: stored.digest, record };
     }),

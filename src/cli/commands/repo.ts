@@ -9,7 +9,7 @@ import { IntegrityError } from '../../core/errors.js';
 import type { OpenBackendOptions } from '../../repository/backends/open-backend.js';
 import { action, common, group, type Cli } from '../command.js';
 
-interface SshFlags {
+export interface SshFlags {
   identity?: string;
   knownHosts?: string;
   acceptNewHostKey?: boolean;
@@ -25,15 +25,19 @@ Exit status:
   12  SSH login or host key refused (unknown host: see --accept-new-host-key)
   13  host unreachable`;
 
-function withSsh(cmd: Command): Command {
-  return common(cmd)
+/** The SSH flags of every command that opens a repository (repo *, backup, restore, verify, ...). */
+export function sshOptions(cmd: Command): Command {
+  return cmd
     .option('-i, --identity <file>', 'SSH private key (default: ssh-agent, then ~/.ssh/id_*)')
     .option('--known-hosts <file>', 'known_hosts file to check host keys against (default: ~/.ssh/known_hosts)')
-    .option('--accept-new-host-key', 'trust a host seen for the first time and add it to known_hosts')
-    .addHelpText('after', EXIT_HELP);
+    .option('--accept-new-host-key', 'trust a host seen for the first time and add it to known_hosts');
 }
 
-async function backendOptions(cli: Cli, flags: SshFlags): Promise<OpenBackendOptions> {
+function withSsh(cmd: Command): Command {
+  return sshOptions(common(cmd)).addHelpText('after', EXIT_HELP);
+}
+
+export async function backendOptions(cli: Cli, flags: SshFlags): Promise<OpenBackendOptions> {
   const progress = await cli.progress();
   return {
     ...(flags.identity ? { identity: flags.identity } : {}),

@@ -1,0 +1,76 @@
+/**
+ * What a backup keeps in the local store once the repository holds it whole, and what it takes
+ * away, so a backup never leaves a second full copy of every volume on the host.
+ *
+ * - A volume snapshot the backup pushed stays as a local ref, marked HELD in that repository
+ *   (HELD_IN_REPOSITORY on its ref). Its record and trees stay: they are the parent of the next
+ *   incremental backup (a file whose size, mtime, ctime and inode match reuses its chunk list
+ *   unread, so the chunks need not be here). Its chunks go. Older held refs of the same volume
+ *   in the same repository are removed: one parent is enough.
+ * - The writable layer blob, bind snapshots and the backup record are not needed here at all.
+ *
+ * Deleting is dropUnreferenced's (ops/gc.ts): under the exclusive store lock, and only blobs that
+ * nothing else keeps alive (an ordinary local snapshot that shares a chunk keeps it). When another
+ * command holds the store, nothing is deleted now; `system gc` does it later.
+ */
+import type { Digest } from '../core/digest.js';
+import { LockedError } from '../core/errors.js';
+import { MediaType } from '../core/media-types.js';
+import type { Descriptor } from '../core/oci.js';
+import type { Progress } from '../core/progress.js';
+import { humanSize } from '../core/units.js';
+import type { Provider } from '../content/content-store.js';
+import type { LocalContentStore } from '../content/local-store.js';
+import { HELD_IN_REPOSITORY, SnapshotRefs, type SnapshotInfo } from '../volumes/snapshot-refs.js';
+import { childrenOf, dropUnreferenced, metadataChildren } from './gc.js';
+
+/** Every descriptor reachable from `roots` (chunks are leaves: no I/O for them). */
+export async function closureOf(content: Provider, roots: Descriptor[], edges: 'all' | 'metadata' = 'all'): Promise<Descriptor[]> {
+  const seen = new Map<Digest, Descriptor>();
+  const stack = [...roots];
+  while (stack.length) {
+    const d = stack.pop()!;
+    if (seen.has(d.digest)) continue;
+    seen.set(d.digest, d);
+    stack.push(...(await (edges === 'all' ? childrenOf(content, d) : metadataChildren(content, d))));
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Records the backup's volume snapshots as held in repository `repositoryId` (their refs are
+ * written only now, after the push: takeSnapshot ran with writeRef false, so an interrupted backup
+ * left no ref) and removes older held refs of those volumes in that repository. Returns what may
+ * now leave the store: the new snapshots' chunks and the records and trees of the refs removed.
+ */
+export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repositoryId: string): Promise<Descriptor[]> {
+  const refs = new SnapshotRefs(content.root);
+  const candidates: Descriptor[] = [];
+  for (const snap of snaps) {
+    const all = await refs.list(snap.record.volume);
+    const size = (await content.info(snap.id))?.size;
+    if (size === undefined) continue; // collected meanwhile: nothing to hold
+    const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size };
+    await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repositoryId } });
+    candidates.push(...(await closureOf(content, [descriptor])).filter((d) => d.mediaType === MediaType.LifeboatChunk));
+    for (const old of all) {
+      if (old.heldIn !== repositoryId || old.descriptor.digest === snap.id) continue;
+      const { annotations: _held, ...plain } = old.descriptor;
+      candidates.push(...(await closureOf(content, [plain], 'metadata').catch(() => [plain])));
+      await refs.remove(old);
+    }
+  }
+  return candidates;
+}
+
+/** Deletes the candidates nothing keeps; a busy store postpones that to `system gc` with a warning. */
+export async function releaseLocalCopies(content: LocalContentStore, candidates: Descriptor[], progress: Progress): Promise<{ blobs: number; bytes: number }> {
+  try {
+    return await dropUnreferenced(content, candidates);
+  } catch (err) {
+    if (!(err instanceof LockedError)) throw err;
+    const bytes = candidates.reduce((n, d) => n + d.size, 0);
+    progress.warn(`the store is busy: up to ${humanSize(bytes)} of data the repository now holds stay here until \`lifeboat system gc\``);
+    return { blobs: 0, bytes: 0 };
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * `backup CONTAINER --to REPO`: one container, whole, into a repository, as one backup record.
+ *
+ * Order (restic's: data, then index, then the ref, so a cut backup leaves no ref and the next run
+ * resumes by adopting the packs that arrived):
+ *
+ *   repository lock (shared: backups run side by side; prune waits) ─┐
+ *   local store lock (shared: GC cannot take what is not yet named)  ─┤ held throughout
+ *     1. parents: per volume, the newest snapshot whose chunks are here or in THIS repository
+ *     2. capture (backup-capture.ts): hold the container once; writable layer; volume snapshots
+ *     3. push the closure of image + layer + snapshots (only what the repository lacks)
+ *     4. the record (with what step 3 sent), pushed alone; then the ref backups/<record hex>.json
+ *     5. the volume snapshots become HELD in the repository (backup-local.ts)
+ *   locks released; then the chunks, layer and record leave the local store (dropUnreferenced)
+ */
+import { hostname } from 'node:os';
+import { MediaType } from '../core/media-types.js';
+import type { Descriptor } from '../core/oci.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import { withStoreWrite } from '../content/gc.js';
+import { refName } from '../content/refs.js';
+import { pushClosure, type CopyOptions, type CopyReport } from '../repository/push.js';
+import type { Repository } from '../repository/repository.js';
+import type { ContainerRecord } from '../runtime/container-record.js';
+import { ContainerStore } from '../runtime/container-store.js';
+import { SnapshotRefs, type SnapshotInfo } from '../volumes/snapshot-refs.js';
+import { backupIdOf, encodeBackupRecord, refOf, type BackupContainer, type BackupRecord } from './backup-format.js';
+import { captureContainer, type Captured, type CaptureDeps } from './backup-capture.js';
+import { closureOf, holdInRepository, releaseLocalCopies } from './backup-local.js';
+import { pushToRepository } from './repo-copy.js';
+import type { ConsistencyOptions } from './volume-quiesce.js';
+
+export type BackupDeps = CaptureDeps;
+
+export interface BackupOptions {
+  tags?: string[];
+  consistency?: ConsistencyOptions;
+  includeBinds?: boolean;
+  progress?: Progress;
+  signal?: AbortSignal;
+  copy?: Pick<CopyOptions, 'packTarget' | 'concurrency' | 'onPack'>;
+}
+
+export interface BackupResult {
+  id: string;
+  descriptor: Descriptor;
+  record: BackupRecord;
+  /** Both pushes together: what went over the wire, what the repository had. */
+  sent: CopyReport['sent'];
+  skipped: CopyReport['skipped'];
+  adopted: CopyReport['adopted'];
+  /** Blobs removed from the local store because the repository holds them. */
+  released: { blobs: number; bytes: number };
+  durationMs: number;
+}
+
+/** Per volume: the newest snapshot whose chunks are in the store, or held in this repository and still indexed there. */
+async function chooseParents(deps: BackupDeps, repo: Repository, rec: ContainerRecord): Promise<Map<string, SnapshotInfo>> {
+  const refs = new SnapshotRefs(deps.content.root);
+  const index = await repo.index();
+  const out = new Map<string, SnapshotInfo>();
+  for (const m of rec.mounts.filter((x) => x.type === 'volume')) {
+    const snaps = await refs.snapshots(deps.content, m.source).catch(() => []);
+    const usable = snaps.filter((s) => s.ref.heldIn === undefined || (s.ref.heldIn === repo.config.id && index.has(s.id)));
+    const parent = usable.at(-1);
+    if (parent) out.set(m.source, parent);
+  }
+  return out;
+}
+
+export function containerConfig(rec: ContainerRecord): BackupContainer {
+  return {
+    id: rec.id,
+    name: rec.name,
+    created: rec.created,
+    image: rec.image,
+    imageId: rec.imageId,
+    entrypoint: rec.entrypoint,
+    cmd: rec.cmd,
+    process: rec.process,
+    hostname: rec.hostname,
+    network: rec.network,
+    ports: rec.ports,
+    labels: rec.labels,
+    restartPolicy: rec.restartPolicy,
+    stopSignal: rec.stopSignal,
+    stopTimeout: rec.stopTimeout,
+    ...(rec.healthcheck ? { healthcheck: rec.healthcheck } : {}),
+    openStdin: rec.openStdin,
+    tty: rec.tty,
+    mounts: rec.mounts.map((m) => ({ type: m.type, source: m.source, target: m.target, readOnly: m.readOnly, ...(m.anonymous ? { anonymous: true } : {}) })),
+  };
+}
+
+async function snapshotDescriptor(deps: BackupDeps, snap: SnapshotInfo): Promise<Descriptor> {
+  const info = await deps.content.info(snap.id);
+  return { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size: info?.size ?? 0 };
+}
+
+function addReports(a: CopyReport, b: CopyReport): Pick<BackupResult, 'sent' | 'skipped' | 'adopted'> {
+  return {
+    sent: { blobs: a.sent.blobs + b.sent.blobs, bytes: a.sent.bytes + b.sent.bytes, storedBytes: a.sent.storedBytes + b.sent.storedBytes, packs: a.sent.packs + b.sent.packs },
+    skipped: { blobs: a.skipped.blobs + b.skipped.blobs, bytes: a.skipped.bytes + b.skipped.bytes },
+    adopted: { packs: a.adopted.packs + b.adopted.packs, blobs: a.adopted.blobs + b.adopted.blobs },
+  };
+}
+
+async function recordOf(deps: BackupDeps, rec: ContainerRecord, captured: Captured, push: CopyReport, opts: BackupOptions, started: number): Promise<BackupRecord> {
+  const image = await deps.images.load(rec.imageManifest);
+  const names = (await deps.images.refs.entries()).filter((e) => e.digest === rec.imageManifest.digest).flatMap((e) => refName(e) ?? []);
+  const volumes = await Promise.all(
+    captured.volumes.map(async ({ mount, snap }) => ({
+      name: mount.source,
+      target: mount.target,
+      anonymous: !!mount.anonymous,
+      snapshot: await snapshotDescriptor(deps, snap),
+      files: snap.record.stats.files,
+      bytes: snap.record.stats.bytes,
+    })),
+  );
+  const binds = captured.binds.map(({ mount, snap }) => ({
+    source: mount.source,
+    target: mount.target,
+    readOnly: mount.readOnly,
+    ...(snap ? { snapshot: snap.descriptor, files: snap.record.stats.files, bytes: snap.record.stats.bytes } : {}),
+  }));
+  const snapStats = [...captured.volumes.map((v) => v.snap.record.stats), ...captured.binds.flatMap((b) => (b.snap ? [b.snap.record.stats] : []))];
+  return {
+    schemaVersion: 1,
+    mediaType: MediaType.LifeboatBackup,
+    created: new Date().toISOString(),
+    hostname: hostname(),
+    tags: [...new Set(opts.tags ?? [])].sort(),
+    consistency: opts.consistency?.mode ?? 'pause',
+    container: containerConfig(rec),
+    image: { manifest: { mediaType: rec.imageManifest.mediaType, digest: rec.imageManifest.digest, size: rec.imageManifest.size }, names },
+    ...(captured.layer ? { writableLayer: captured.layer } : {}),
+    volumes,
+    binds,
+    stats: {
+      bytes: image.size + (captured.layer?.layer.size ?? 0) + snapStats.reduce((n, s) => n + s.bytes, 0),
+      addedBytes: push.sent.bytes,
+      sentBytes: push.sent.storedBytes,
+      unchangedFiles: snapStats.reduce((n, s) => n + s.unchangedFiles, 0),
+      files: snapStats.reduce((n, s) => n + s.files, 0),
+      heldMs: captured.heldMs,
+      durationMs: Date.now() - started,
+    },
+  };
+}
+
+export async function backupContainer(deps: BackupDeps, repo: Repository, container: string, opts: BackupOptions = {}): Promise<BackupResult> {
+  const started = Date.now();
+  const progress = opts.progress ?? silentProgress;
+  const rec = await new ContainerStore(deps.content.root).resolve(container);
+  const copy: CopyOptions = { ...opts.copy, progress, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const done = await repo.withLock('shared', () =>
+    withStoreWrite(deps.content.root, async () => {
+      const parents = await chooseParents(deps, repo, rec);
+      const captured = await captureContainer(deps, rec, {
+        consistency: opts.consistency ?? { mode: 'pause' },
+        includeBinds: !!opts.includeBinds,
+        parents,
+        labels: { 'org.lifeboat.backup.container': rec.name },
+        tags: opts.tags ?? [],
+        progress,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      const snapDescs = await Promise.all(captured.volumes.map((v) => snapshotDescriptor(deps, v.snap)));
+      const bindDescs = captured.binds.flatMap((b) => (b.snap ? [b.snap.descriptor] : []));
+      const roots = [rec.imageManifest, ...(captured.layer ? [captured.layer.layer] : []), ...snapDescs, ...bindDescs];
+      const first = await pushToRepository(deps.content, repo, roots, copy);
+      const record = await recordOf(deps, rec, captured, first, opts, started);
+      const stored = await deps.content.put(encodeBackupRecord(record));
+      const descriptor: Descriptor = { mediaType: MediaType.LifeboatBackup, digest: stored.digest, size: stored.size };
+      const second = await pushClosure(deps.content, repo, [descriptor], async () => [], copy); // its children went in the first push
+      const id = backupIdOf(descriptor.digest);
+      await repo.putRef(id, refOf(descriptor, record));
+      const candidates = [
+        ...(await holdInRepository(deps.content, captured.volumes.map((v) => v.snap), repo.config.id)),
+        captured.layerBlob,
+        descriptor,
+        ...(await closureOf(deps.content, bindDescs)),
+      ];
+      return { id, descriptor, record, candidates, ...addReports(first, second) };
+    }),
+  );
+  const released = await releaseLocalCopies(deps.content, done.candidates, progress);
+  const { candidates: _c, ...result } = done;
+  return { ...result, released, durationMs: Date.now() - started };
+}
