@@ -11,6 +11,7 @@
  *   volumes/<name>/                         _data/ and meta.json
  *   refs/volume-snapshots/                  snapshot records by volume
  *   run/                                    supervisor sockets and pid files (cleared on reboot)
+ *   scheduler/                              run history (history.jsonl) and job locks
  */
 import { join } from 'node:path';
 
@@ -25,6 +26,7 @@ export interface StoreLayout {
   volumes: string;
   volumeSnapshotRefs: string;
   run: string;
+  scheduler: string;
 }
 
 export function storeLayout(root: string): StoreLayout {
@@ -39,5 +41,6 @@ export function storeLayout(root: string): StoreLayout {
     volumes: join(root, 'volumes'),
     volumeSnapshotRefs: join(root, 'refs', 'volume-snapshots'),
     run: join(root, 'run'),
+    scheduler: join(root, 'scheduler'),
   };
 }

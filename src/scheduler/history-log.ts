@@ -16,12 +16,13 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isErrno } from '../core/errors.js';
+import { storeLayout } from '../core/layout.js';
 import { pidAlive } from '../repository/repo-locks.js';
 import { foldRuns, type HistoryEvent, type RunView } from './run-record.js';
 
 /** Everything the scheduler keeps under a store root. */
 export function schedulerPaths(root: string): { dir: string; history: string; locks: string } {
-  const dir = join(root, 'scheduler');
+  const dir = storeLayout(root).scheduler;
   return { dir, history: join(dir, 'history.jsonl'), locks: join(dir, 'locks') };
 }
 
