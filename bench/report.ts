@@ -53,13 +53,15 @@ export interface RunInfo {
   cache: string;
 }
 
+const rss = (mib: number | null) => (mib === null ? '–' : `${mib} MiB`);
+
 export function markdown(rows: Row[], info: RunInfo): string {
   const lines = [
     `Measured ${info.date} on ${info.machine}; scale ${info.scale} (1 = ~500 MB), median of ${info.runs} runs after a warm-up, ${info.cache}.`,
     '',
     '| row | Lifeboat | peer | peer figure | ratio | Lifeboat RSS | peer RSS |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.lifeboat} ${r.unit} | ${r.peerName} | ${r.peer} ${r.unit} | ${r.ratio} | ${r.lifeboatRssMiB ?? '–'} MiB | ${r.peerRssMiB ?? '–'} MiB |`),
+    ...rows.map((r) => `| ${r.name} | ${r.lifeboat} ${r.unit} | ${r.peerName} | ${r.peer} ${r.unit} | ${r.ratio} | ${rss(r.lifeboatRssMiB)} | ${rss(r.peerRssMiB)} |`),
   ];
   return lines.join('\n') + '\n';
 }

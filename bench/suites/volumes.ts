@@ -1,0 +1,89 @@
+/**
+ * Volume snapshots against restic and borg on the same directory: full snapshot, incremental after
+ * the 1% mutation, restore, and the bytes each keeps. Every timed run starts from the same state
+ * (the pristine dataset copied back, the previous run's repository or snapshots removed: untimed),
+ * so the medians compare like with like.
+ */
+import { spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BenchContext, Suite } from '../context.js';
+import { mutate } from '../dataset.js';
+import { measure, type Figure } from '../measure.js';
+import { sizeRow, timeRow, type Row } from '../report.js';
+
+function sh(script: string, env: Record<string, string> = {}): void {
+  const r = spawnSync('sh', ['-c', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${script}: ${r.stderr}`);
+}
+
+function du(path: string): number {
+  return Number(spawnSync('du', ['-sb', path], { encoding: 'utf8' }).stdout.split('\t')[0]);
+}
+
+export const volumes: Suite = {
+  name: 'volumes',
+  needs: ['restic', 'borg'],
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const root = join(ctx.work, 'vol-store');
+    const restic = join(ctx.work, 'vol-restic');
+    const borg = join(ctx.work, 'vol-borg');
+    const data = join(root, 'volumes', 'benchvol', '_data');
+    const env = { LIFEBOAT_ROOT: root, LIFEBOAT_NO_PROGRESS: '1', RESTIC_PASSWORD: 'x', RESTIC_REPOSITORY: restic, BORG_REPO: borg, BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes', BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes' };
+    const lb = ctx.lifeboat.join(' ');
+    const pristine = async () => {
+      await rm(root, { recursive: true, force: true });
+      sh(`${lb} volume create benchvol >/dev/null && rm -rf ${data} && cp -a ${ctx.data} ${data}`, env);
+    };
+    const freshPeers = async () => {
+      await rm(restic, { recursive: true, force: true });
+      await rm(borg, { recursive: true, force: true });
+      sh('restic init -q && borg init -e none', env);
+    };
+    const lbSnap = { argv: [...ctx.lifeboat, 'volume', 'snapshot', 'benchvol'], env };
+    const resticBackup = { argv: ['sh', '-c', `cd ${data} && restic backup -q .`], env };
+    const borgCreate = (n: string) => ({ argv: ['sh', '-c', `cd ${data} && borg create ::${n} .`], env });
+    const rows: Row[] = [];
+
+    ctx.log('volumes: full snapshot');
+    const full = async (cmd: { argv: string[]; env: Record<string, string> }) => measure({ ...cmd, before: async () => { await pristine(); await freshPeers(); } }, ctx.runs);
+    const lbFull = await full(lbSnap);
+    const rFull = await full(resticBackup);
+    const bFull = await full(borgCreate('full'));
+    rows.push(timeRow('volume full snapshot', lbFull, rFull, 'restic backup'), timeRow('volume full snapshot', lbFull, bFull, 'borg create'));
+
+    ctx.log('volumes: stored bytes');
+    await pristine();
+    await freshPeers();
+    sh(`${lb} volume snapshot benchvol >/dev/null && cd ${data} && restic backup -q . && borg create ::full .`, env);
+    const lbStored = du(join(root, 'blobs'));
+    rows.push(sizeRow('stored bytes after full', lbStored, du(restic), 'restic'), sizeRow('stored bytes after full', lbStored, du(borg), 'borg'));
+
+    ctx.log('volumes: incremental after a 1% change');
+    await mutate(data, { scale: ctx.scale });
+    const before = { lb: du(join(root, 'blobs')), restic: du(restic), borg: du(borg) };
+    // One timed incremental per tool: repeating it would measure a no-change run.
+    const once = async (cmd: { argv: string[]; env: Record<string, string> }): Promise<Figure> => measure(cmd, 1, 0);
+    const lbInc = await once(lbSnap);
+    const rInc = await once(resticBackup);
+    const bInc = await once(borgCreate('inc'));
+    rows.push(timeRow('volume incremental (1% changed)', lbInc, rInc, 'restic backup'), timeRow('volume incremental (1% changed)', lbInc, bInc, 'borg create'));
+    rows.push(sizeRow('bytes added by the 1% change', du(join(root, 'blobs')) - before.lb, du(restic) - before.restic, 'restic'), sizeRow('bytes added by the 1% change', du(join(root, 'blobs')) - before.lb, du(borg) - before.borg, 'borg'));
+
+    ctx.log('volumes: restore');
+    const target = join(ctx.work, 'vol-restore');
+    const clean = async () => {
+      await rm(target, { recursive: true, force: true });
+      spawnSync('sh', ['-c', `${lb} volume rm restored >/dev/null 2>&1`], { env: { ...process.env, ...env } });
+    };
+    const lbRestore = await measure({ argv: [...ctx.lifeboat, 'volume', 'restore', 'benchvol:latest', '--to', 'restored'], env, before: clean }, ctx.runs);
+    const rRestore = await measure({ argv: ['restic', 'restore', '-q', 'latest', '--target', target], env, before: clean }, ctx.runs);
+    const bRestore = await measure({ argv: ['sh', '-c', `mkdir -p ${target} && cd ${target} && borg extract ::inc`], env, before: clean }, ctx.runs);
+    rows.push(timeRow('volume restore', lbRestore, rRestore, 'restic restore'), timeRow('volume restore', lbRestore, bRestore, 'borg extract'));
+    await clean();
+    await rm(root, { recursive: true, force: true });
+    await rm(restic, { recursive: true, force: true });
+    await rm(borg, { recursive: true, force: true });
+    return rows;
+  },
+};
