@@ -180,11 +180,13 @@ export class SchedulerEngine {
     this.log.info(`waiting up to ${(graceMs / 1000).toFixed(0)}s for ${this.busy.size} run(s) to finish: ${this.busyJobs().join(', ')}`);
     const finished = await Promise.race([all().then(() => true), idle(graceMs).then(() => false), ...(hurry ? [hurry.then(() => false)] : [])]);
     if (finished) return { cancelled: 0, abandoned: 0 };
-    const cancelled = this.runs.size;
+    // Count the runs that are executing (busy), not every pending fire(): an overlap that was just
+    // skipped may still be writing its history line, and it is no run to cancel.
+    const cancelled = this.busy.size;
     this.log.warn(`grace period over: cancelling ${cancelled} run(s) at their next safe point: ${this.busyJobs().join(', ')}`);
     this.cancel.abort(new CancelledError('the scheduler is shutting down'));
     const settled = await Promise.race([all().then(() => true), idle(cancelWaitMs).then(() => false)]);
-    return { cancelled, abandoned: settled ? 0 : this.runs.size };
+    return { cancelled, abandoned: settled ? 0 : this.busy.size };
   }
 }
 

@@ -125,3 +125,20 @@ test('a drill whose restored container does not start fails the run (exit 8)', a
   assert.equal(r.outcome.exitCode, 8);
   assert.match(r.outcome.error ?? '', /^app: exited with code 1.*; db: exited with code 1/);
 });
+
+test('shutdown counts only runs in progress, not an overlap still writing its history line', async (t) => {
+  const { engine, history } = await setup(t, [volumeJob('slow')], { jobs: { slow: { delayMs: 400 } } });
+  const append = history.append.bind(history);
+  history.append = async (e) => {
+    if (e.event === 'skip') await sleep(300); // a slow disk: the overlap's fdatasync takes a while
+    return append(e);
+  };
+  const run = engine.fire('slow', new Date('2025-01-01T00:00:00Z'));
+  await sleep(50);
+  const overlap = engine.fire('slow', new Date('2025-01-01T00:00:01Z'));
+  await sleep(20);
+  const exit = await engine.shutdown(0);
+  assert.equal(exit.cancelled, 1, 'one run was cancelled; the overlap was never a run');
+  assert.equal((await overlap).kind, 'skipped');
+  await run;
+});
