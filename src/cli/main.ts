@@ -31,6 +31,8 @@ const HINTS: Record<string, string[]> = {
   system: ['system'],
   volume: ['volumes'],
   repo: ['repo'],
+  migrate: ['migrate'],
+  receive: ['receive'],
 };
 
 /** The first argument that is not a global option (or the value of one). */

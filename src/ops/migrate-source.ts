@@ -1,0 +1,92 @@
+/**
+ * The source container through a migration: held for the cut-over, given back as it was when the
+ * migration rolls back, left stopped (or removed) when it succeeds; and the traces the migration's
+ * backups leave in the source store, removed at the end either way.
+ *
+ *   hold      --cutover stop (default): the stop signal, then SIGKILL after its stop timeout, as
+ *             `stop` does; --cutover pause: frozen (cgroup freezer), so it can go on at once if the
+ *             migration fails. Downtime starts here. A container that does not run is not touched.
+ *   release   rollback: started again (stop) or thawed (pause): as it was before the migration.
+ *   settle    success: a paused source is stopped (the target runs it now); with --rm-source it
+ *             is removed with its anonymous volumes (named volumes stay, as `rm` leaves them).
+ *   forget    the volume snapshots the backups marked HELD in the temporary repository lose their
+ *             refs (that repository is gone), and their records and trees leave the store.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConflictError } from '../core/errors.js';
+import { MediaType } from '../core/media-types.js';
+import type { LocalContentStore } from '../content/local-store.js';
+import { SnapshotRefs } from '../volumes/snapshot-refs.js';
+import { closureOf } from './backup-local.js';
+import { removeContainers } from './container-remove.js';
+import { dropUnreferenced } from './gc.js';
+import type { ContainerControl, ContainerRunState } from './volume-quiesce.js';
+
+export type CutoverMode = 'stop' | 'pause';
+
+export interface SourceHold {
+  mode: CutoverMode;
+  /** The state before the hold; only a running container is held. */
+  before: ContainerRunState;
+  /** When the hold began (ms since the epoch): downtime starts here. */
+  at: number;
+  /** How long stopping (or freezing) took. */
+  tookMs: number;
+}
+
+export async function holdSource(control: ContainerControl, id: string, mode: CutoverMode): Promise<SourceHold> {
+  const before = await control.state(id);
+  const at = Date.now();
+  if (before === 'running') {
+    if (mode === 'pause') await control.pause(id);
+    else await control.stop(id);
+  }
+  return { mode, before, at, tookMs: Date.now() - at };
+}
+
+/** Starts again, for a few seconds, while the runtime still winds the last run down. */
+async function startAgain(control: ContainerControl, id: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      return await control.start(id);
+    } catch (err) {
+      if (!(err instanceof ConflictError) || Date.now() > deadline) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
+/** Rollback: the container as it was before the hold. */
+export async function releaseSource(control: ContainerControl, id: string, hold: SourceHold): Promise<void> {
+  if (hold.before !== 'running') return;
+  const now = await control.state(id);
+  if (hold.mode === 'pause' && now === 'paused') await control.unpause(id);
+  else if (now === 'stopped') await startAgain(control, id);
+}
+
+/** Success: stopped (a paused source too), or removed with --rm-source. */
+export async function settleSource(root: string, control: ContainerControl, id: string, opts: { remove: boolean }): Promise<'stopped' | 'removed'> {
+  if ((await control.state(id)) !== 'stopped') await control.stop(id);
+  if (!opts.remove) return 'stopped';
+  await removeContainers(root, [id], { volumes: true });
+  return 'removed';
+}
+
+/** Removes the snapshot refs held in repository `repoId` (of `volumes`) and the blobs only they kept. */
+export async function forgetHeldSnapshots(content: LocalContentStore, volumes: string[], repoId: string): Promise<number> {
+  const refs = new SnapshotRefs(content.root);
+  const candidates = [];
+  let removed = 0;
+  for (const volume of new Set(volumes)) {
+    for (const ref of await refs.list(volume)) {
+      if (ref.heldIn !== repoId) continue;
+      const { annotations: _held, ...plain } = ref.descriptor;
+      candidates.push(...(await closureOf(content, [{ ...plain, mediaType: MediaType.LifeboatVolumeSnapshot }], 'metadata').catch(() => [plain])));
+      await refs.remove(ref);
+      removed++;
+    }
+  }
+  if (candidates.length) await dropUnreferenced(content, candidates).catch(() => undefined); // a busy store: `system gc` later
+  return removed;
+}
