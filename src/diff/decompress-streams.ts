@@ -11,7 +11,7 @@
  *   when the consumer asks, so memory stays flat for any ratio. The decoder window is libzstd's
  *   default limit (2^27 bytes); frames that need more are refused by the library.
  */
-import { Duplex, Transform, type TransformCallback } from 'node:stream';
+import { Duplex, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { createGunzip, constants as zc } from 'node:zlib';
 import zstd from 'zstd-napi/binding.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -44,10 +44,16 @@ export function strictGunzip(): Duplex {
     },
   });
   // Map zlib's errors (Z_DATA_ERROR "incorrect data check", Z_BUF_ERROR "unexpected end of file").
-  counter.pipe(gunzip).pipe(check);
+  // This listener runs before pipeline's, so `check` fails with the mapped error. pipeline (not
+  // .pipe) keeps an error listener on every stage for good: with .pipe, a zlib error arriving after
+  // the consumer let go was re-emitted on `check` with no listener left, an uncaught exception.
   gunzip.on('error', (err: NodeJS.ErrnoException) => check.destroy(corrupt('gzip', err.message, err)));
-  counter.on('error', (err) => check.destroy(err));
+  pipeline(counter, gunzip, check, () => undefined);
   const duplex = Duplex.from({ writable: counter, readable: check });
+  // The error state is what consumers see (async iteration and finished() read `errored` at close);
+  // the event itself can come after a consumer's listener was removed (the writable side already
+  // finished, zlib reports trailing junk one tick later), and an 'error' nobody hears kills the process.
+  duplex.on('error', () => undefined);
   duplex.on('close', () => {
     counter.destroy();
     gunzip.destroy(); // frees the zlib handle now when the consumer stops early
