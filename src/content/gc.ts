@@ -36,21 +36,59 @@ export async function acquireStoreExclusive(root: string, timeoutMs = 60_000): P
   return FileLock.acquire(storeLockPath(root), { exclusive: true, timeoutMs, what: 'the store (another command is writing)' });
 }
 
-/** Walks the graph from the roots; returns every reachable digest and the descriptors that are missing. */
+/** Blobs whose edges are read at once while marking: each is a small file to read and parse. */
+const MARK_CONCURRENCY = 16;
+
+/**
+ * Walks the graph from the roots; returns every reachable digest and the descriptors that are
+ * missing (each once). Up to MARK_CONCURRENCY blobs are looked at together (a store of a few
+ * thousand trees is marked in a fraction of the time one read after another takes); the result
+ * does not depend on the order. Rejects with the first error, once the reads under way settled.
+ */
 export async function mark(store: LocalContentStore, roots: Descriptor[], children: Children): Promise<{ live: Set<Digest>; missing: Descriptor[] }> {
   const live = new Set<Digest>();
   const missing: Descriptor[] = [];
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const d = stack.pop()!;
-    if (live.has(d.digest)) continue;
+  const seen = new Set<Digest>();
+  const queue: Descriptor[] = [];
+  const enqueue = (d: Descriptor) => {
+    if (seen.has(d.digest)) return;
+    seen.add(d.digest);
+    queue.push(d);
+  };
+  const visit = async (d: Descriptor) => {
     if (!(await store.info(d.digest))) {
       missing.push(d);
-      continue;
+      return;
     }
     live.add(d.digest);
-    stack.push(...(await children(d)));
-  }
+    for (const c of await children(d)) enqueue(c);
+  };
+  roots.forEach(enqueue);
+  await new Promise<void>((resolve, reject) => {
+    let active = 0;
+    let failure: { err: unknown } | undefined;
+    const pump = () => {
+      while (!failure && active < MARK_CONCURRENCY && queue.length > 0) {
+        active++;
+        visit(queue.pop()!).then(
+          () => {
+            active--;
+            pump();
+          },
+          (err: unknown) => {
+            active--;
+            failure ??= { err };
+            pump();
+          },
+        );
+      }
+      if (active === 0 && (failure || queue.length === 0)) {
+        if (failure) reject(failure.err);
+        else resolve();
+      }
+    };
+    pump();
+  });
   return { live, missing };
 }
 

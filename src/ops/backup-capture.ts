@@ -1,5 +1,7 @@
 /**
- * The local half of a backup: one consistent moment of a container, read into the local store.
+ * The local half of a backup: one consistent moment of a container, read into the local store
+ * (with a sink, the volumes' chunks go straight to the repository instead; their trees and records
+ * are still written here).
  *
  * Consistency is taken ONCE for the whole container. The container itself (hooks run there:
  * --exec-before, whose failure aborts before anything is held, and --exec-after) and every other
@@ -8,7 +10,8 @@
  * opaque dirs, volume contents left out) and every named volume is snapshotted, incrementally
  * against the parent the caller chose (volumes/take-snapshot.ts), then bind mounts with
  * --include-binds. The hold is released whatever happens; the last volume's snapshot releases it
- * before its final flush, so the container does not wait for a syncfs.
+ * before its final flush, so the container does not wait for a syncfs. A sink is told about the
+ * hold: it uploads nothing while the container is held (nothing waits on the network then).
  *
  * The caller holds the shared store lock until the blobs read here are referenced (pushed, then
  * named by a ref), so garbage collection cannot race the backup.
@@ -21,11 +24,13 @@ import type { LocalContentStore } from '../content/local-store.js';
 import { writeLayer } from '../diff/walk.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { ContainerRecord, MountSpec } from '../runtime/container-record.js';
+import type { BlobSink } from '../volumes/blob-sink.js';
 import { noQuiescer, sequence, type Quiescer, type Release } from '../volumes/quiescer.js';
 import type { SnapshotInfo } from '../volumes/snapshot-refs.js';
 import { takeSnapshot } from '../volumes/take-snapshot.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { snapshotDirectory, type DirectorySnapshot } from './backup-bind.js';
+import { LayerIngester } from './backup-layer.js';
 import { lowerDirs, lowerHas } from './commit.js';
 import { activeUsers, containerQuiescer, type ConsistencyOptions, type ContainerControl } from './volume-quiesce.js';
 import { volumeUsers, type VolumeUser } from './volume-users.js';
@@ -44,6 +49,12 @@ export interface CaptureOptions {
   parents: ReadonlyMap<string, SnapshotInfo>;
   labels: Record<string, string>;
   tags: string[];
+  /**
+   * Where the snapshots' chunks (and trees) go as they are read: the repository (backup-send.ts).
+   * Default: the store. Told when the container is held and released again (a PackSink uploads
+   * nothing in between).
+   */
+  sink?: BlobSink & { hold?(): void; release?(): void; pack?(digest: Digest, data: Buffer): Promise<void> };
   progress?: Progress;
   signal?: AbortSignal;
 }
@@ -59,6 +70,8 @@ export interface CapturedLayer {
 export interface Captured {
   /** The layer blob as written (also when empty: it is then dropped again). */
   layerBlob: Descriptor;
+  /** The layer blob went straight into the sink (it is small): it is not in the store. */
+  layerKept?: boolean;
   layer?: CapturedLayer;
   volumes: Array<{ mount: MountSpec; snap: SnapshotInfo }>;
   binds: Array<{ mount: MountSpec; snap?: DirectorySnapshot }>;
@@ -88,6 +101,7 @@ export async function captureContainer(deps: CaptureDeps, rec: ContainerRecord, 
   const quiescer = await quiescerFor(deps.control, content.root, rec, opts.consistency);
 
   let release: Release | undefined = await quiescer.hold();
+  if (quiescer !== noQuiescer) opts.sink?.hold?.();
   const heldSince = Date.now();
   let heldMs = 0;
   const releaseOnce = async (): Promise<void> => {
@@ -96,7 +110,9 @@ export async function captureContainer(deps: CaptureDeps, rec: ContainerRecord, 
     if (!r) return;
     if (quiescer !== noQuiescer) heldMs = Date.now() - heldSince;
     await r();
+    opts.sink?.release?.();
   };
+  const layerTo = opts.sink?.pack ? new LayerIngester(content, (digest, bytes) => opts.sink!.pack!(digest, bytes)) : undefined;
   try {
     const written = await writeLayer(
       rec.rootfs.upperDir,
@@ -107,7 +123,7 @@ export async function captureContainer(deps: CaptureDeps, rec: ContainerRecord, 
         compression: 'none',
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
-      content,
+      layerTo ?? content,
     );
     const layerBlob: Descriptor = { mediaType: MediaType.OciLayer, digest: written.digest, size: written.size };
     const volumes: Captured['volumes'] = [];
@@ -126,6 +142,7 @@ export async function captureContainer(deps: CaptureDeps, rec: ContainerRecord, 
         // the last read lets the container go before the snapshot's final flush
         quiescer: lastRead ? { hold: async () => releaseOnce } : noQuiescer,
         writeRef: false, // written, held, only after the push (ops/backup-local.ts)
+        ...(opts.sink ? { sink: opts.sink } : {}),
         ...(opts.progress ? { progress: opts.progress } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
@@ -137,12 +154,18 @@ export async function captureContainer(deps: CaptureDeps, rec: ContainerRecord, 
         binds.push({ mount });
         continue;
       }
-      const snap = await snapshotDirectory(content, mount.hostPath, { labels: opts.labels, tags: opts.tags, ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+      const snap = await snapshotDirectory(content, mount.hostPath, {
+        labels: opts.labels,
+        tags: opts.tags,
+        ...(opts.sink ? { sink: opts.sink } : {}),
+        ...(opts.progress ? { progress: opts.progress } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
       binds.push({ mount, snap });
     }
     await releaseOnce();
     const layer = written.entries > 0 ? { layer: layerBlob, diffId: written.diffId, entries: written.entries, ...(full ? { full: true } : {}) } : undefined;
-    return { layerBlob, ...(layer ? { layer } : {}), volumes, binds, heldMs };
+    return { layerBlob, ...(layerTo && !layerTo.stored ? { layerKept: true } : {}), ...(layer ? { layer } : {}), volumes, binds, heldMs };
   } catch (err) {
     await releaseOnce().catch((e: unknown) => opts.consistency.warn?.(`could not resume ${rec.name}: ${(e as Error).message}`));
     throw err;

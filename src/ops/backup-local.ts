@@ -20,6 +20,7 @@ import type { Descriptor } from '../core/oci.js';
 import type { Progress } from '../core/progress.js';
 import { humanSize } from '../core/units.js';
 import type { Provider } from '../content/content-store.js';
+import { mark } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { HELD_IN_REPOSITORY, SnapshotRefs, type SnapshotInfo } from '../volumes/snapshot-refs.js';
 import { childrenOf, dropUnreferenced, metadataChildren } from './gc.js';
@@ -42,8 +43,12 @@ export async function closureOf(content: Provider, roots: Descriptor[], edges: '
  * written only now, after the push: takeSnapshot ran with writeRef false, so an interrupted backup
  * left no ref) and removes older held refs of those volumes in that repository. Returns what may
  * now leave the store: the new snapshots' chunks and the records and trees of the refs removed.
+ * `chunksHere: false` (the snapshots streamed their chunks into the repository: none were written
+ * here) leaves the chunks out, and with them the walk over the new snapshots' trees. `kept`, the
+ * blobs the new snapshots name (when the caller knows them), stops the walk over an old snapshot
+ * wherever it shares a tree with a new one: that tree stays anyway.
  */
-export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repositoryId: string): Promise<Descriptor[]> {
+export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repositoryId: string, opts: { chunksHere?: boolean; kept?: { has(digest: Digest): boolean } } = {}): Promise<Descriptor[]> {
   const refs = new SnapshotRefs(content.root);
   const candidates: Descriptor[] = [];
   for (const snap of snaps) {
@@ -52,19 +57,31 @@ export async function holdInRepository(content: LocalContentStore, snaps: Snapsh
     if (size === undefined) continue; // collected meanwhile: nothing to hold
     const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size };
     await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repositoryId } });
-    candidates.push(...(await closureOf(content, [descriptor])).filter((d) => d.mediaType === MediaType.LifeboatChunk));
+    if (opts.chunksHere !== false) candidates.push(...(await closureOf(content, [descriptor])).filter((d) => d.mediaType === MediaType.LifeboatChunk));
     for (const old of all) {
       if (old.heldIn !== repositoryId || old.descriptor.digest === snap.id) continue;
       const { annotations: _held, ...plain } = old.descriptor;
-      candidates.push(...(await closureOf(content, [plain], 'metadata').catch(() => [plain])));
+      candidates.push(...(await metadataOutside(content, plain, opts.kept ?? new Set<Digest>()).catch(() => [plain])));
       await refs.remove(old);
     }
   }
   return candidates;
 }
 
+/** An old snapshot's record and trees, except those in `kept` and below them; the trees read concurrently. */
+async function metadataOutside(content: LocalContentStore, record: Descriptor, kept: { has(digest: Digest): boolean }): Promise<Descriptor[]> {
+  const found = new Map<Digest, Descriptor>([[record.digest, record]]);
+  const { live } = await mark(content, [record], async (d) => {
+    const children = (await metadataChildren(content, d)).filter((c) => !kept.has(c.digest));
+    for (const c of children) found.set(c.digest, c);
+    return children;
+  });
+  return [...found.values()].filter((d) => live.has(d.digest));
+}
+
 /** Deletes the candidates nothing keeps; a busy store postpones that to `system gc` with a warning. */
 export async function releaseLocalCopies(content: LocalContentStore, candidates: Descriptor[], progress: Progress): Promise<{ blobs: number; bytes: number }> {
+  if (candidates.length === 0) return { blobs: 0, bytes: 0 }; // nothing to mark the store for
   try {
     return await dropUnreferenced(content, candidates);
   } catch (err) {

@@ -6,12 +6,15 @@
  *
  *   repository lock (shared: backups run side by side; prune waits) ─┐
  *   local store lock (shared: GC cannot take what is not yet named)  ─┤ held throughout
- *     1. parents: per volume, the newest snapshot whose chunks are here or in THIS repository
- *     2. capture (backup-capture.ts): hold the container once; writable layer; volume snapshots
- *     3. push the closure of image + layer + snapshots (only what the repository lacks)
- *     4. the record (with what step 3 sent), pushed alone; then the ref backups/<record hex>.json
- *     5. the volume snapshots become HELD in the repository (backup-local.ts)
- *   locks released; then the chunks, layer and record leave the local store (dropUnreferenced)
+ *     1. adopt orphan packs (resume); parents: per volume, the newest snapshot whose chunks are
+ *        here or in THIS repository
+ *     2. capture (backup-capture.ts: hold the container once; writable layer; volume snapshots)
+ *        with the volumes' new chunks and trees streaming into packs as they are read, then the
+ *        rest of the closure (image, layer, what only the store has), all through one stream of
+ *        packs (backup-send.ts), index files after their packs
+ *     3. the record (with what step 2 sent), in a pack of its own; then the ref backups/<hex>.json
+ *     4. the volume snapshots become HELD in the repository (backup-local.ts)
+ *   locks released; then the writable layer's blob leaves the local store (dropUnreferenced)
  */
 import { hostname } from 'node:os';
 import { MediaType } from '../core/media-types.js';
@@ -19,15 +22,15 @@ import type { Descriptor } from '../core/oci.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { withStoreWrite } from '../content/gc.js';
 import { refName } from '../content/refs.js';
-import { pushClosure, type CopyOptions, type CopyReport } from '../repository/push.js';
+import type { CopyOptions, CopyReport } from '../repository/push.js';
 import type { Repository } from '../repository/repository.js';
 import type { ContainerRecord } from '../runtime/container-record.js';
 import { ContainerStore } from '../runtime/container-store.js';
 import { SnapshotRefs, type SnapshotInfo } from '../volumes/snapshot-refs.js';
-import { backupIdOf, encodeBackupRecord, refOf, type BackupContainer, type BackupRecord } from './backup-format.js';
-import { captureContainer, type Captured, type CaptureDeps } from './backup-capture.js';
+import { backupIdOf, refOf, type BackupContainer, type BackupRecord } from './backup-format.js';
+import type { Captured, CaptureDeps } from './backup-capture.js';
 import { closureOf, holdInRepository, releaseLocalCopies } from './backup-local.js';
-import { pushToRepository } from './repo-copy.js';
+import { captureInto, putRecord, resumeInto } from './backup-send.js';
 import type { ConsistencyOptions } from './volume-quiesce.js';
 
 export type BackupDeps = CaptureDeps;
@@ -154,32 +157,29 @@ export async function backupContainer(deps: BackupDeps, repo: Repository, contai
   const progress = opts.progress ?? silentProgress;
   const rec = await new ContainerStore(deps.content.root).resolve(container);
   const copy: CopyOptions = { ...opts.copy, progress, ...(opts.signal ? { signal: opts.signal } : {}) };
-  const done = await repo.withLock('shared', () =>
+  const done = await repo.withLock('shared', (lock) =>
     withStoreWrite(deps.content.root, async () => {
+      const adopted = await resumeInto(repo, copy);
       const parents = await chooseParents(deps, repo, rec);
-      const captured = await captureContainer(deps, rec, {
-        consistency: opts.consistency ?? { mode: 'pause' },
+      const capture = {
+        consistency: opts.consistency ?? { mode: 'pause' as const },
         includeBinds: !!opts.includeBinds,
         parents,
         labels: { 'org.lifeboat.backup.container': rec.name },
         tags: opts.tags ?? [],
         progress,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-      const snapDescs = await Promise.all(captured.volumes.map((v) => snapshotDescriptor(deps, v.snap)));
-      const bindDescs = captured.binds.flatMap((b) => (b.snap ? [b.snap.descriptor] : []));
-      const roots = [rec.imageManifest, ...(captured.layer ? [captured.layer.layer] : []), ...snapDescs, ...bindDescs];
-      const first = await pushToRepository(deps.content, repo, roots, copy);
+        signal: opts.signal ? AbortSignal.any([opts.signal, lock.signal]) : lock.signal,
+      };
+      const { captured, first, named } = await captureInto(deps, repo, rec, capture, copy);
+      first.adopted = adopted;
       const record = await recordOf(deps, rec, captured, first, opts, started);
-      const stored = await deps.content.put(encodeBackupRecord(record));
-      const descriptor: Descriptor = { mediaType: MediaType.LifeboatBackup, digest: stored.digest, size: stored.size };
-      const second = await pushClosure(deps.content, repo, [descriptor], async () => [], copy); // its children went in the first push
+      const { descriptor, second } = await putRecord(repo, record, copy);
       const id = backupIdOf(descriptor.digest);
       await repo.putRef(id, refOf(descriptor, record));
+      const bindDescs = captured.binds.flatMap((b) => (b.snap ? [b.snap.descriptor] : []));
       const candidates = [
-        ...(await holdInRepository(deps.content, captured.volumes.map((v) => v.snap), repo.config.id)),
-        captured.layerBlob,
-        descriptor,
+        ...(await holdInRepository(deps.content, captured.volumes.map((v) => v.snap), repo.config.id, { chunksHere: false, kept: named })),
+        ...(captured.layerKept ? [] : [captured.layerBlob]),
         ...(await closureOf(deps.content, bindDescs)),
       ];
       return { id, descriptor, record, candidates, ...addReports(first, second) };

@@ -8,13 +8,13 @@
  */
 import type { Descriptor } from '../core/oci.js';
 import type { LocalContentStore } from '../content/local-store.js';
-import { pushClosure, type CopyOptions, type CopyReport } from '../repository/push.js';
+import { pushClosure, type CopyReport, type PushOptions } from '../repository/push.js';
 import { pullClosure, type PullOptions } from '../repository/pull.js';
 import type { Repository } from '../repository/repository.js';
 import { childrenOf } from './gc.js';
 
 /** Sends the closure of `roots` from the local store to the repository, skipping what it has. */
-export function pushToRepository(content: LocalContentStore, repo: Repository, roots: Descriptor[], opts: CopyOptions = {}): Promise<CopyReport> {
+export function pushToRepository(content: LocalContentStore, repo: Repository, roots: Descriptor[], opts: PushOptions = {}): Promise<CopyReport> {
   return pushClosure(content, repo, roots, (d) => childrenOf(content, d), opts);
 }
 

@@ -51,7 +51,7 @@ export async function compressible(store: LocalContentStore, digest: Digest): Pr
 }
 
 /** Yields `source`, hashing it; the last chunk is held back until the hash proves the whole is `id`. */
-async function* provenChunks(source: AsyncIterable<Buffer>, id: Digest): AsyncGenerator<Buffer> {
+export async function* provenChunks(source: AsyncIterable<Buffer>, id: Digest): AsyncGenerator<Buffer> {
   const h = createHash('sha256');
   let held: Buffer | undefined;
   for await (const chunk of source) {

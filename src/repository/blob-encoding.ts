@@ -10,7 +10,6 @@
  */
 import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
-import { Compressor } from 'zstd-napi';
 import zstd from 'zstd-napi/binding.js';
 import { digestOfHex, type Digest } from '../core/digest.js';
 import { DigestMismatchError, IntegrityError, SizeMismatchError } from '../core/errors.js';
@@ -38,12 +37,19 @@ export function sha256Of(data: Uint8Array): Digest {
   return digestOfHex(createHash('sha256').update(data).digest('hex'));
 }
 
-/** One compressor per worker: zstd contexts are reused, not re-created per blob. */
+/**
+ * One compressor per packer: the zstd context and its output and check buffers are reused for every
+ * blob (a push or a backup encodes tens of thousands of them; fresh buffers each time would leave
+ * the garbage collector hundreds of MiB to find), so what encode() returns is valid until its next
+ * call: callers copy it (PackBuilder.add does).
+ */
 export class BlobEncoder {
-  private readonly zstd = new Compressor();
+  private readonly cctx = new zstd.CCtx();
+  private out = Buffer.alloc(0);
+  private back = Buffer.alloc(0);
 
   constructor(level = ZSTD_LEVEL) {
-    this.zstd.setParameters({ compressionLevel: level });
+    this.cctx.setParameter(zstd.CParameter.compressionLevel, level);
   }
 
   /** Whether compressing this blob is worth trying (also used on a sample of big blobs). */
@@ -54,10 +60,13 @@ export class BlobEncoder {
   /** The stored form: zstd when it saves ≥ 1/32, checked by decoding it again before it is trusted. */
   encode(data: Buffer): { stored: Buffer; encoding: BlobEncoding } {
     if (!BlobEncoder.worthTrying(data)) return { stored: data, encoding: 'raw' };
-    const packed = this.zstd.compress(data);
+    const bound = zstd.compressBound(data.length);
+    if (this.out.length < bound) this.out = Buffer.allocUnsafeSlow(bound);
+    const packed = this.out.subarray(0, this.cctx.compress2(this.out, data));
     if (packed.length > data.length - (data.length >> 5)) return { stored: data, encoding: 'raw' };
     // restic's verifyUnpacked: catch a compressor (or RAM) fault before it reaches the repository
-    const back = Buffer.allocUnsafe(data.length);
+    if (this.back.length < data.length) this.back = Buffer.allocUnsafeSlow(data.length);
+    const back = this.back.subarray(0, data.length);
     if (zstd.decompress(back, packed) !== data.length || !back.equals(data)) {
       throw new IntegrityError('zstd round trip of a blob did not give its bytes back', { code: 'ENCODE_FAILED' });
     }

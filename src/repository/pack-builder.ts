@@ -1,8 +1,12 @@
 /**
- * Builds one pack in memory: stored blobs are appended back to back and hashed as they come; seal()
- * adds the trailer and gives the pack its name (the sha256 of the whole file). A pack is sealed
- * once it reaches the target size, so memory per pack stays near PACK_TARGET; blobs that would not
- * fit in a pack of that size get a pack of their own elsewhere (big-blob-pack.ts).
+ * Builds one pack in memory: stored blobs are copied back to back into one buffer and hashed as
+ * they come; seal() adds the trailer and gives the pack its name (the sha256 of the whole file). A
+ * pack is sealed once it reaches the target size, so memory per pack stays near PACK_TARGET; blobs
+ * that would not fit in a pack of that size get a pack of their own elsewhere (big-blob-pack.ts).
+ *
+ * Copying on add (rather than keeping references and concatenating at seal) means the caller's
+ * buffers are free at once (a snapshot's segments, a reader's file buffer) and sealing copies
+ * nothing but the trailer: the pack goes out of the buffer it was built in.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { digestOfHex, type Digest } from '../core/digest.js';
@@ -10,6 +14,9 @@ import { encodeTrailer, type BlobEncoding, type PackEntry } from './pack-format.
 
 /** Packs are sealed once they hold this many bytes. */
 export const PACK_TARGET = 16 * 1024 * 1024;
+
+/** Room kept beyond the target for the blob that crosses it and for the trailer. */
+const HEADROOM = 1024 * 1024;
 
 export interface SealedPack {
   id: Digest;
@@ -20,14 +27,18 @@ export interface SealedPack {
 }
 
 export class PackBuilder {
-  private parts: Buffer[] = [];
+  private buf: Buffer | undefined;
   private entries: PackEntry[] = [];
   private readonly digests = new Set<Digest>();
   private hash: Hash = createHash('sha256');
   private bytes = 0;
   private raw = 0;
 
-  constructor(readonly target = PACK_TARGET) {}
+  /** `alloc` supplies pack buffers (a packer that recycles them after upload passes its own). */
+  constructor(
+    readonly target = PACK_TARGET,
+    private readonly alloc: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafeSlow(bytes),
+  ) {}
 
   get size(): number {
     return this.bytes;
@@ -45,14 +56,15 @@ export class PackBuilder {
     return this.digests.has(digest);
   }
 
-  /** Appends a stored blob; a digest already in this pack is ignored. */
-  add(digest: Digest, stored: Buffer, encoding: BlobEncoding, rawLength: number): void {
+  /** Appends (copies) a stored blob; a digest already in this pack is ignored. */
+  add(digest: Digest, stored: Uint8Array, encoding: BlobEncoding, rawLength: number): void {
     if (this.digests.has(digest)) return;
     this.digests.add(digest);
-    this.entries.push({ digest, offset: this.bytes, length: stored.length, encoding, rawLength });
-    this.parts.push(stored);
+    this.entries.push({ digest, offset: this.bytes, length: stored.byteLength, encoding, rawLength });
+    this.reserve(this.bytes + stored.byteLength);
+    this.buf!.set(stored, this.bytes);
     this.hash.update(stored);
-    this.bytes += stored.length;
+    this.bytes += stored.byteLength;
     this.raw += rawLength;
   }
 
@@ -61,13 +73,26 @@ export class PackBuilder {
     const trailer = encodeTrailer(this.entries);
     this.hash.update(trailer);
     const id = digestOfHex(this.hash.digest('hex'));
-    const sealed: SealedPack = { id, bytes: Buffer.concat([...this.parts, trailer]), entries: this.entries, rawBytes: this.raw };
-    this.parts = [];
+    this.reserve(this.bytes + trailer.length);
+    this.buf!.set(trailer, this.bytes);
+    const sealed: SealedPack = { id, bytes: this.buf!.subarray(0, this.bytes + trailer.length), entries: this.entries, rawBytes: this.raw };
+    this.buf = undefined; // the sealed pack owns it now
     this.entries = [];
     this.digests.clear();
     this.hash = createHash('sha256');
     this.bytes = 0;
     this.raw = 0;
     return sealed;
+  }
+
+  /**
+   * Makes the buffer hold at least `need` bytes, keeping what it has. The first one is sized for a
+   * whole pack (pages never written are never resident, so a small pack costs no more).
+   */
+  private reserve(need: number): void {
+    if (this.buf && this.buf.length >= need) return;
+    const grown = this.alloc(Math.max(need, this.buf ? 0 : this.target) + HEADROOM);
+    if (this.buf) this.buf.copy(grown, 0, 0, this.bytes);
+    this.buf = grown;
   }
 }

@@ -88,7 +88,7 @@ export async function prune(repo: Repository, live: ReadonlySet<Digest>, opts: P
   const task = progress.task('Repacking', repack.reduce((n, p) => n + (index.packs.get(p)?.size ?? 0), 0));
   await forEachLimit(repack, 2, async (pack) => {
     await readPackBlobs(backend, liveByPack.get(pack)!, async (loc, _data, stored) => {
-      builder.add(loc.digest, Buffer.from(stored), loc.encoding, loc.rawLength);
+      builder.add(loc.digest, stored, loc.encoding, loc.rawLength); // copied into the pack
       if (builder.full) await uploader.submitSealed(builder.seal());
     });
     task.advance(index.packs.get(pack)?.size ?? 0);

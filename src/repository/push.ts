@@ -6,9 +6,10 @@
  *   2. walk the closure locally (children() reads records from the store); blobs the index has
  *      are skipped without touching the disk, every other blob is read from the store VERIFIED
  *      (a corrupt local blob never reaches a repository)
- *   3. small blobs are encoded (zstd when it pays) into PackBuilders by a few readers; each full
- *      pack is uploaded while the next fills, at most `concurrency` in flight; big blobs get a pack
- *      of their own, streamed (big-blob-pack.ts)
+ *   3. small blobs are encoded (zstd when it pays) into packs by a few readers (a PackSink: its
+ *      own, or the one a backup's snapshots already fill); each full pack is uploaded while the
+ *      next fills, at most `concurrency` in flight; big blobs get a pack of their own, streamed
+ *      (big-blob-pack.ts)
  *   4. index files after the packs they name (pack-uploader.ts); the caller writes its ref last
  *
  * The caller holds a repository lock (shared is enough) for the whole push and the ref after it.
@@ -21,9 +22,10 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { adoptOrphans } from './adopt.js';
 import { prepareBigBlobPack } from './big-blob-pack.js';
-import { BlobEncoder, sha256Of } from './blob-encoding.js';
-import { PACK_TARGET, PackBuilder } from './pack-builder.js';
-import { PackUploader, type UploadedPack } from './pack-uploader.js';
+import { sha256Of } from './blob-encoding.js';
+import { PACK_TARGET } from './pack-builder.js';
+import { PackSink } from './pack-sink.js';
+import type { UploadedPack } from './pack-uploader.js';
 import type { Repository } from './repository.js';
 import { forEachLimit } from './semaphore.js';
 
@@ -42,6 +44,17 @@ export interface CopyOptions {
   onPack?: (pack: UploadedPack) => void;
   /** Pack size target; tests use small packs. Default PACK_TARGET (16 MiB). */
   packTarget?: number;
+}
+
+/** A push that continues what a PackSink started (a backup: ops/backup-send.ts). */
+export interface PushOptions extends CopyOptions {
+  /** Adopt orphan packs first (default true; false when the caller already did, with the same index). */
+  adopt?: boolean;
+  /**
+   * Pack into this sink (the one that took a backup's snapshots) instead of a sink of the push's
+   * own: the caller finishes it and reports what it sent; this report's `sent` is then zero.
+   */
+  sink?: PackSink;
 }
 
 export interface CopyReport {
@@ -71,24 +84,26 @@ export function missingBlob(d: Pick<Descriptor, 'digest' | 'mediaType'>): Integr
  * the descriptors (no stat per blob: 20,000 chunks would cost 20,000 trips through the thread
  * pool); reading a blob later checks its size and digest anyway.
  */
-async function walk(has: (d: Digest) => boolean, roots: Descriptor[], children: Children, signal?: AbortSignal) {
+async function walk(has: (d: Digest) => boolean, roots: Descriptor[], children: Children, signal?: AbortSignal, taken?: (d: Digest) => boolean) {
   const seen = new Set<Digest>();
   const todo: Array<Todo & { mediaType: string }> = [];
   let skippedBlobs = 0;
   let skippedBytes = 0;
+  let takenBytes = 0;
   const stack = [...roots];
   while (stack.length) {
     signal?.throwIfAborted();
     const d = stack.pop()!;
     if (seen.has(d.digest)) continue;
     seen.add(d.digest);
-    if (has(d.digest)) {
+    if (taken?.(d.digest)) takenBytes += d.size; // in the sink already: neither skipped nor sent again
+    else if (has(d.digest)) {
       skippedBlobs++;
       skippedBytes += d.size;
     } else todo.push({ digest: d.digest, size: d.size, mediaType: d.mediaType });
     stack.push(...(await children(d).catch((err: unknown) => Promise.reject(isErrno(err, 'ENOENT') || err instanceof NotFoundError ? missingBlob(d) : err))));
   }
-  return { seen, todo, skippedBlobs, skippedBytes };
+  return { seen, todo, skippedBlobs, skippedBytes, takenBytes };
 }
 
 /**
@@ -112,39 +127,33 @@ async function readSmallBlob(store: LocalContentStore, t: Todo & { mediaType: st
   return data;
 }
 
-export async function pushClosure(store: LocalContentStore, repo: Repository, roots: Descriptor[], children: Children, opts: CopyOptions = {}): Promise<CopyReport> {
+export async function pushClosure(store: LocalContentStore, repo: Repository, roots: Descriptor[], children: Children, opts: PushOptions = {}): Promise<CopyReport> {
   const started = Date.now();
   const lock = repo.assertLocked('shared');
   const signal = opts.signal ? AbortSignal.any([opts.signal, lock.signal]) : lock.signal;
   const progress = opts.progress ?? silentProgress;
   const index = await repo.index();
-  const adopted = await adoptOrphans(repo.backend, index);
+  const adopted = opts.adopt === false ? { packs: 0, blobs: 0 } : await adoptOrphans(repo.backend, index);
   if (adopted.packs) progress.info(`Resuming: adopted ${adopted.packs} packs (${adopted.blobs} blobs) left by an interrupted backup`);
 
-  const { seen, todo, skippedBlobs, skippedBytes } = await walk((d) => index.has(d), roots, children, signal);
+  const { seen, todo, skippedBlobs, skippedBytes, takenBytes } = await walk((d) => index.has(d), roots, children, signal, opts.sink && ((d) => opts.sink!.took(d)));
   const target = opts.packTarget ?? PACK_TARGET;
   const big = todo.filter((t) => t.size >= target);
   const small = todo.filter((t) => t.size < target);
   const total = todo.reduce((n, t) => n + t.size, 0);
   const task = progress.task('Uploading', total);
-  const uploader = new PackUploader(repo.backend, index, { concurrency: opts.concurrency ?? 4, ...(opts.onPack ? { onPack: opts.onPack } : {}) });
-  const builder = new PackBuilder(target);
-  const encoder = new BlobEncoder();
+  const sink = opts.sink ?? new PackSink(repo.backend, index, { concurrency: opts.concurrency ?? 4, packTarget: target, ...(opts.onPack ? { onPack: opts.onPack } : {}) });
   try {
     await forEachLimit(small, READERS, async (t) => {
       signal.throwIfAborted();
-      await uploader.room();
-      const data = await readSmallBlob(store, t);
-      const { stored, encoding } = encoder.encode(data);
-      builder.add(t.digest, stored, encoding, data.length);
+      await sink.room();
+      await sink.pack(t.digest, await readSmallBlob(store, t));
       task.advance(t.size);
-      if (builder.full) await uploader.submitSealed(builder.seal());
     });
-    if (builder.count > 0) await uploader.submitSealed(builder.seal());
     for (const t of big) {
       signal.throwIfAborted();
       const upload = await prepareBigBlobPack(store, repo.backend, t.digest, t.size).catch((err: unknown) => Promise.reject(isErrno(err, 'ENOENT') || err instanceof NotFoundError ? missingBlob(t) : err));
-      await uploader.submit({
+      await sink.upload({
         ...upload,
         put: async () => {
           try {
@@ -156,18 +165,18 @@ export async function pushClosure(store: LocalContentStore, repo: Repository, ro
       });
       task.advance(t.size);
     }
-    await uploader.finish();
+    if (!opts.sink) await sink.finish();
   } catch (err) {
-    await uploader.abandon();
+    if (!opts.sink) await sink.abandon();
     task.done();
     throw err;
   }
   task.done();
-  const sentBytes = uploader.uploaded.reduce((n, p) => n + p.rawBytes, 0);
+  const sent = opts.sink ? { blobs: 0, bytes: 0, storedBytes: 0, packs: 0 } : sink.report;
   return {
     blobs: seen.size,
-    bytes: total + skippedBytes,
-    sent: { blobs: uploader.uploaded.reduce((n, p) => n + p.blobs, 0), bytes: sentBytes, storedBytes: uploader.storedBytes, packs: uploader.uploaded.length },
+    bytes: total + skippedBytes + takenBytes,
+    sent,
     skipped: { blobs: skippedBlobs, bytes: skippedBytes },
     adopted: { packs: adopted.packs, blobs: adopted.blobs },
     durationMs: Date.now() - started,

@@ -16,7 +16,7 @@ import zstd from 'zstd-napi/binding.js';
 import { DEFAULT_CHUNKER } from '../core/chunker.js';
 import { digestOfHex, type Digest } from '../core/digest.js';
 import { DigestMismatchError, IntegrityError, SizeMismatchError } from '../core/errors.js';
-import type { ChunkRef, ContentRef } from '../core/volume-snapshot-format.js';
+import { isHole, type ChunkRef, type ContentRef } from '../core/volume-snapshot-format.js';
 
 export const ZSTD_LEVEL = 3;
 const SAMPLE = 16 * 1024;
@@ -37,8 +37,16 @@ export function sha256Of(data: Uint8Array): Digest {
 
 export interface EncodedChunk {
   ref: ContentRef;
-  /** The bytes to store under ref.digest (absent for holes); valid until the codec's next call. */
+  /** The bytes to store under ref.digest (absent for holes and known chunks); valid until the codec's next call. */
   stored?: Uint8Array;
+}
+
+/** A file's previous chunks by raw digest (the digest itself when stored uncompressed). */
+export function knownChunks(refs: readonly ContentRef[] | undefined): Map<Digest, ChunkRef> | undefined {
+  if (!refs?.length) return undefined;
+  const out = new Map<Digest, ChunkRef>();
+  for (const c of refs) if (!isHole(c)) out.set(c.raw ?? c.digest, c);
+  return out.size ? out : undefined;
 }
 
 export class ChunkCodec {
@@ -70,9 +78,16 @@ export class ChunkCodec {
     return packed < 3 * SAMPLE - ((3 * SAMPLE) >> 4);
   }
 
-  encode(data: Uint8Array): EncodedChunk {
+  /**
+   * `known` (raw digest → ref) holds the chunks of the file's previous version: a chunk found there
+   * is the same bytes, so its ref is reused as it is (no compression) and nothing is to be stored
+   * (`stored` absent), exactly as if it had been encoded again: encoding is deterministic.
+   */
+  encode(data: Uint8Array, known?: ReadonlyMap<Digest, ChunkRef>): EncodedChunk {
     if (isAllZero(data)) return { ref: { hole: data.byteLength } };
     const raw = sha256Of(data);
+    const same = known?.get(raw);
+    if (same && same.length === data.byteLength) return { ref: same };
     const packed = this.worthCompressing(data) ? this.compress(data) : undefined;
     if (packed && packed.length < data.byteLength - (data.byteLength >> 5)) {
       return { ref: { digest: sha256Of(packed), size: packed.length, length: data.byteLength, raw, zstd: true }, stored: packed };

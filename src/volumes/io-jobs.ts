@@ -6,6 +6,7 @@
  */
 import type { ChunkerParams } from '../core/chunker.js';
 import type { Digest } from '../core/digest.js';
+import type { ContentRef } from '../core/volume-snapshot-format.js';
 import { ExitCode, IntegrityError, LifeboatError } from '../core/errors.js';
 import type { StorePaths } from './blob-files.js';
 import type { HostPath } from './host-dir.js';
@@ -13,7 +14,11 @@ import type { RestoreFileJob } from './restore-file-sync.js';
 import type { StoredFile } from './store-file-sync.js';
 
 export type Job =
-  | { kind: 'store'; paths: StorePaths; chunker: ChunkerParams; files: HostPath[]; sizes: number[] }
+  /**
+   * `send`: new chunks go to the main thread in segments (a snapshot into a sink), not to ingest/.
+   * `previous`: per file, its chunks in the parent snapshot (a changed file mostly keeps them).
+   */
+  | { kind: 'store'; paths: StorePaths; chunker: ChunkerParams; files: HostPath[]; sizes: number[]; send?: boolean; previous?: Array<ContentRef[] | null> }
   | { kind: 'restore'; paths: StorePaths; sameOwner: boolean; isRoot: boolean; files: RestoreFileJob[] }
   /** syncfs(2) on the filesystem holding `path`: the slow part of a batch flush, off the main thread. */
   | { kind: 'syncfs'; path: string }
@@ -21,6 +26,13 @@ export type Job =
   | { kind: 'scan'; path: HostPath; alias: string }
   /** A tree blob read, verified, decompressed and validated (the walk's parent trees). */
   | { kind: 'tree'; paths: StorePaths; digest: Digest };
+
+/** Stored chunks a worker posts to the main thread: back to back in `bytes` (transferred). */
+export interface Segment {
+  digests: Digest[];
+  sizes: number[];
+  bytes: ArrayBuffer;
+}
 
 /** `gone`: the file vanished between lstat and open (left out of the snapshot, as restic does). */
 export type StoreOutcome = StoredFile | { gone: true };

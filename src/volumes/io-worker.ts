@@ -3,17 +3,19 @@
  * syscalls themselves (a thread-pool round trip and a promise each), and a volume is mostly small
  * files; here every call is synchronous, and two or more workers read or write in parallel while
  * the main thread walks directories. Each job is a group of files: stored (read, chunk, hash,
- * compress, stage new blobs) or restored (verified chunks → a new file with its metadata); a
- * directory scanned (lstat, xattrs, link targets); or a syncfs, so the main thread's batch flush
- * finds little left to write back.
+ * compress, stage new blobs or post them to the main thread) or restored (verified chunks → a new
+ * file with its metadata); a directory scanned (lstat, xattrs, link targets); or a syncfs, so the
+ * main thread's batch flush finds little left to write back.
  */
 import { closeSync, openSync } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Chunker } from '../core/chunker.js';
 import { isErrno } from '../core/errors.js';
 import { native } from '../platform/native.js';
 import { hostPath, toWire, type Job, type JobResult, type StoreOutcome } from './io-jobs.js';
 import { ChunkCodec } from './chunk-codec.js';
+import { ChunkOutbox } from './chunk-outbox.js';
+import { SendBudget } from './send-budget.js';
 import { restoreFileSync, type RestoreContext } from './restore-file-sync.js';
 import { scanDirSync } from './scan-dir-sync.js';
 import { readTreeSync } from './tree-read-sync.js';
@@ -22,21 +24,37 @@ import { storeFileSync, type StoreContext } from './store-file-sync.js';
 let store: StoreContext | undefined;
 let restore: RestoreContext | undefined;
 let codec: ChunkCodec | undefined;
+let outbox: ChunkOutbox | undefined;
+
+/** The outbox for snapshots into a sink; the pool shares its send budget through workerData. */
+function sinkOutbox(): ChunkOutbox {
+  const data = workerData as { budget?: SharedArrayBuffer; returns?: MessagePort } | null;
+  if (!data?.budget) throw new Error('bug: a sending store job on a pool without a send budget');
+  outbox ??= new ChunkOutbox(new SendBudget(data.budget), (seg, transfer) => parentPort!.postMessage({ seg }, transfer), data.returns);
+  return outbox;
+}
 
 function run(job: Job): JobResult {
   if (job.kind === 'store') {
     codec ??= new ChunkCodec(job.chunker.max);
     store ??= { chunker: new Chunker(job.chunker), codec, paths: job.paths };
     store.paths = job.paths;
-    const files: StoreOutcome[] = job.files.map((p, i) => {
-      try {
-        return storeFileSync(hostPath(p), store!, job.sizes[i]);
-      } catch (err) {
-        if (isErrno(err, 'ENOENT')) return { gone: true };
-        throw err;
-      }
-    });
-    return { kind: 'store', files };
+    store.out = job.send ? sinkOutbox() : undefined;
+    try {
+      const files: StoreOutcome[] = job.files.map((p, i) => {
+        try {
+          return storeFileSync(hostPath(p), store!, job.sizes[i], job.previous?.[i] ?? undefined);
+        } catch (err) {
+          if (isErrno(err, 'ENOENT')) return { gone: true };
+          throw err;
+        }
+      });
+      store.out?.flush(); // the job's chunks reach the main thread before its result
+      return { kind: 'store', files };
+    } catch (err) {
+      store.out?.discard();
+      throw err;
+    }
   }
   if (job.kind === 'scan') return { kind: 'scan', json: JSON.stringify(scanDirSync(hostPath(job.path), job.alias)) };
   if (job.kind === 'tree') return { kind: 'tree', ...readTreeSync(job.paths, job.digest) };

@@ -8,6 +8,11 @@
  * crash before the ref leaves unreferenced blobs (collected by the next GC, or reused by the next
  * snapshot) and no snapshot. The parent is the volume's newest snapshot whose chunks are in this
  * store (a backup passes its own, whose chunks are in its repository).
+ *
+ * With a `sink` (a backup: the repository's packs), new chunks go to the sink as they are read and
+ * never touch the local store; trees go to both (the local ones are what the next backup compares
+ * against). The sink's new blobs are the record's addedBytes / newBlobs. A crash then leaves
+ * unreferenced trees here and whatever packs the sink wrote (a repository adopts those).
  */
 import { hostname } from 'node:os';
 import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.js';
@@ -17,11 +22,11 @@ import { encodeRecord, type SnapshotRecord } from '../core/volume-snapshot-forma
 import { withStoreWrite } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { BlobBatcher } from './blob-batcher.js';
+import { snapshotWorkers, type BlobSink } from './blob-sink.js';
 import { noQuiescer, type Quiescer } from './quiescer.js';
 import { SnapshotRefs, type SnapshotInfo } from './snapshot-refs.js';
 import { TreeWriter } from './tree-writer.js';
 import { withVolumeLock } from './volume-lock.js';
-import { WorkerPool } from './worker-pool.js';
 import type { VolumeStore } from './volume-store.js';
 
 export interface TakeSnapshotOptions {
@@ -39,6 +44,8 @@ export interface TakeSnapshotOptions {
    */
   writeRef?: boolean;
   chunker?: ChunkerParams;
+  /** Where new chunks (and, besides the store, trees) go: see blob-sink.ts. Default: the store only. */
+  sink?: BlobSink;
   /** I/O worker threads (default: the CPU count, 2 to 4). */
   workers?: number;
   progress?: Progress;
@@ -52,10 +59,10 @@ export async function takeSnapshot(content: LocalContentStore, volumes: VolumeSt
   return withVolumeLock(content.root, name, () =>
     withStoreWrite(content.root, async () => {
       const parent = opts.noParent ? undefined : (opts.parent ?? (await refs.snapshots(content, name)).filter((s) => s.ref.heldIn === undefined).at(-1));
-      const pool = new WorkerPool(opts.workers);
+      const { pool, feed, signal } = snapshotWorkers(opts.sink, opts.workers, opts.signal);
       const blobs = new BlobBatcher(content, async () => void (await pool.run({ kind: 'syncfs', path: content.ingestDir })));
       const task = (opts.progress ?? silentProgress).task(`Snapshotting volume ${name}`);
-      const writer = new TreeWriter({ content, blobs, pool, chunker: opts.chunker ?? DEFAULT_CHUNKER, signal: opts.signal, onRead: (n) => task.advance(n) });
+      const writer = new TreeWriter({ content, blobs, feed, pool, chunker: opts.chunker ?? DEFAULT_CHUNKER, signal, onRead: (n) => task.advance(n) });
       let result: Awaited<ReturnType<TreeWriter['writeRoot']>>;
       try {
         await volumes.repair(name);
@@ -65,8 +72,11 @@ export async function takeSnapshot(content: LocalContentStore, volumes: VolumeSt
         } finally {
           await release();
         }
+        await feed?.drain();
         await blobs.flush();
       } catch (err) {
+        feed?.cancel(err);
+        await feed?.drain().catch(() => undefined);
         await blobs.discard().catch(() => undefined);
         task.done();
         throw err;
@@ -92,8 +102,8 @@ export async function takeSnapshot(content: LocalContentStore, volumes: VolumeSt
           dirs: c.dirs,
           bytes: c.bytes,
           readBytes: c.readBytes,
-          addedBytes: blobs.added.bytes,
-          newBlobs: blobs.added.blobs,
+          addedBytes: (feed ?? blobs).added.bytes,
+          newBlobs: (feed ?? blobs).added.blobs,
           unchangedFiles: c.unchangedFiles,
           skipped: c.skipped,
           skippedXattrs: c.skippedXattrs,

@@ -4,11 +4,12 @@
  *
  * The I/O workers do the syscalls: they scan directories (names as raw bytes, lstat that never
  * follows a symlink, xattrs, link targets; the next few subdirectories are scanned ahead) and read
- * files in groups (read, chunk, hash, compress, stage new blobs), while this thread compares with
- * the parent snapshot and builds trees. A file whose size, mtime, ctime and inode match the parent
- * snapshot's entry reuses its chunk list unread; files of one inode (hardlinks) are read once; a
- * directory whose entries did not change keeps its parent's tree blob. Mount points below the root
- * are kept as empty directories, sockets are skipped; both are counted.
+ * files in groups (read, chunk, hash, compress, stage new blobs, or with a sink post them here:
+ * blob-sink.ts), while this thread compares with the parent snapshot and builds trees. A file
+ * whose size, mtime, ctime and inode match the parent snapshot's entry reuses its chunk list
+ * unread; files of one inode (hardlinks) are read once; a directory whose entries did not change
+ * keeps its parent's tree blob. Mount points below the root are kept as empty directories, sockets
+ * are skipped; both are counted.
  */
 import { lstat, type BigIntStats } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
@@ -17,9 +18,10 @@ import { isDigest, type Digest } from '../core/digest.js';
 import { IntegrityError } from '../core/errors.js';
 import { MediaType } from '../core/media-types.js';
 import type { Descriptor } from '../core/oci.js';
-import { encodeTree, entryName, type RootMeta, type Tree, type TreeEntry } from '../core/volume-snapshot-format.js';
+import { entryName, type ContentRef, type RootMeta, type Tree, type TreeEntry } from '../core/volume-snapshot-format.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import type { BlobBatcher } from './blob-batcher.js';
+import type { SinkFeed } from './blob-sink.js';
 import { HostDir, type HostPath } from './host-dir.js';
 import type { StoreOutcome } from './io-jobs.js';
 import { baseEntry, readXattrs } from './node-meta.js';
@@ -40,6 +42,8 @@ export interface TreeWriterCounters {
 export interface TreeWriterOptions {
   content: LocalContentStore;
   blobs: BlobBatcher;
+  /** Set: chunks go to this sink instead of the store (the pool must carry segments to it); trees go to both. */
+  feed?: SinkFeed;
   pool: WorkerPool;
   chunker: ChunkerParams;
   onRead?: (bytes: number) => void;
@@ -65,6 +69,8 @@ interface Ahead {
 interface FileTask {
   path: HostPath;
   size: number;
+  /** The file's chunks in the parent snapshot, when it had it. */
+  previous?: ContentRef[];
   resolve: (o: StoreOutcome) => void;
   reject: (e: unknown) => void;
 }
@@ -186,8 +192,16 @@ export class TreeWriter {
   /** Writes a tree blob, unless the directory encodes exactly as in the parent snapshot. */
   private storeTree(tree: Tree, parent: Parent | undefined): StoredTree {
     const json = JSON.stringify(tree); // = encodeTree's bytes
-    if (parent && parent.json === json) return parent.blob;
-    return this.opts.blobs.blob(compressTreeJson(Buffer.from(json)));
+    const stored = parent && parent.json === json ? parent.blob : this.putTree(compressTreeJson(Buffer.from(json)));
+    this.opts.feed?.refer(tree, { mediaType: MediaType.LifeboatTree, ...stored });
+    return stored;
+  }
+
+  /** A tree blob into the store (durably, in the batch) and into the sink, if any. */
+  private putTree(bytes: Buffer): StoredTree {
+    const stored = this.opts.blobs.blob(bytes);
+    this.opts.feed?.tree(stored.digest, bytes);
+    return stored;
   }
 
   /** Sends the collected files to the workers as one job, once the queue has room (bounded memory). */
@@ -196,7 +210,8 @@ export class TreeWriter {
     const group = tasks.splice(0);
     const { content, pool, chunker } = this.opts;
     await pool.ready();
-    pool.run({ kind: 'store', paths: { ingestDir: content.ingestDir, blobsDir: content.blobsDir }, chunker, files: group.map((t) => t.path), sizes: group.map((t) => t.size) }).then(
+    const job = { kind: 'store' as const, paths: { ingestDir: content.ingestDir, blobsDir: content.blobsDir }, chunker, files: group.map((t) => t.path), sizes: group.map((t) => t.size), send: !!this.opts.feed, previous: group.map((t) => t.previous ?? null) };
+    pool.run(job).then(
       (r) => {
         if (r.kind !== 'store') throw new Error('unexpected worker result');
         r.files.forEach((o, i) => {
@@ -226,7 +241,7 @@ export class TreeWriter {
       }
       if (s.dev !== this.rootDev) {
         this.counters.skipped++; // a mount point: kept as an empty directory
-        stored = Promise.resolve(this.opts.blobs.blob(compressTreeJson(encodeTree({ entries: [] }))));
+        stored = Promise.resolve(this.storeTree({ entries: [] }, undefined));
       } else {
         const mine = ahead ?? { scan: this.scan(sub.path, sub.alias), parent: this.parent(prev?.type === 'dir' ? prev.tree : undefined) };
         stored = (await this.walkDir(sub, mine)).stored;
@@ -253,7 +268,8 @@ export class TreeWriter {
     }
     let job = s.nlink > 1 ? this.hardlinks.get(s.inode) : undefined;
     if (!job) {
-      job = new Promise<StoreOutcome>((resolve, reject) => tasks.push({ path, size: s.size, resolve, reject }));
+      const previous = prev?.type === 'file' ? prev.chunks : undefined;
+      job = new Promise<StoreOutcome>((resolve, reject) => tasks.push({ path, size: s.size, ...(previous ? { previous } : {}), resolve, reject }));
       if (s.nlink > 1) this.hardlinks.set(s.inode, job);
       job.then((o) => {
         if ('gone' in o) return;

@@ -1,15 +1,24 @@
 /**
  * A small pool of I/O worker threads (io-worker.ts). Jobs go to the worker with the fewest in
- * flight (at most DEPTH each, so a worker always has its next job queued), the rest wait in FIFO
- * order, urgent ones (the directory scans a walk waits for) first. `ready()` lets a producer wait
+ * flight (at most DEPTH each, so a worker usually has its next job queued; never behind a group of
+ * files, see pick()), the rest wait in FIFO order, urgent ones (the directory scans a walk waits
+ * for) first. `ready()` lets a producer wait
  * while the queue is long, so walking a huge directory never piles up more than a bounded number
  * of jobs. A worker that dies fails its jobs; close() ends them all.
+ *
+ * A pool made with `onSegment` also carries chunks from the workers to the main thread (a
+ * snapshot into a sink, blob-sink.ts): segments arrive through that callback, ahead of the result
+ * of the job that produced them, and count against the shared send budget until the consumer says
+ * `done`; then the buffer goes back to the worker that filled it.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { fromWire, type Job, type JobResult, type WireError } from './io-jobs.js';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { fromWire, type Job, type JobResult, type Segment, type WireError } from './io-jobs.js';
+import { SendBudget } from './send-budget.js';
 
 const DEPTH = 2;
+/** Jobs that can run long (groups of files): see pump(). */
+const LONG = new Set<Job['kind']>(['store', 'restore']);
 const MAX_QUEUE = 64;
 
 interface Pending {
@@ -21,10 +30,17 @@ interface Pending {
 interface Slot {
   worker: Worker;
   inflight: Map<number, Pending>;
+  /** Where consumed segments go back to this worker (pools with onSegment). */
+  returns?: MessagePort;
 }
 
 export function defaultWorkers(): number {
   return Math.min(4, Math.max(2, availableParallelism()));
+}
+
+export interface PoolOptions {
+  /** Receives the chunk segments that sending store jobs post; `done()` once its bytes are no longer needed. */
+  onSegment?: (seg: Segment, done: () => void) => void;
 }
 
 export class WorkerPool {
@@ -33,15 +49,30 @@ export class WorkerPool {
   private readonly waiters: Array<() => void> = [];
   private nextId = 0;
   private closed = false;
+  private readonly budget: SendBudget | undefined;
 
-  constructor(size = defaultWorkers()) {
+  constructor(size = defaultWorkers(), private readonly opts: PoolOptions = {}) {
+    if (opts.onSegment) this.budget = new SendBudget();
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('./io-worker.js', import.meta.url));
-    const slot: Slot = { worker, inflight: new Map() };
-    worker.on('message', (msg: { id: number; ok: boolean; result?: JobResult; error?: WireError }) => {
+    const channel = this.budget ? new MessageChannel() : undefined;
+    const workerData = channel ? { budget: this.budget!.shared, returns: channel.port2 } : undefined;
+    const worker = new Worker(new URL('./io-worker.js', import.meta.url), workerData ? { workerData, transferList: [channel!.port2] } : {});
+    const slot: Slot = { worker, inflight: new Map(), ...(channel ? { returns: channel.port1 } : {}) };
+    channel?.port1.unref();
+    worker.on('message', (msg: { id: number; ok: boolean; result?: JobResult; error?: WireError; seg?: Segment }) => {
+      if (msg.seg) {
+        const seg = msg.seg;
+        let given = false;
+        return this.opts.onSegment?.(seg, () => {
+          if (given) return;
+          given = true;
+          this.budget?.give(seg.bytes.byteLength);
+          if (!this.closed) slot.returns?.postMessage(seg.bytes, [seg.bytes]); // back to its worker, for the next segment
+        });
+      }
       const p = slot.inflight.get(msg.id);
       if (!p) return;
       slot.inflight.delete(msg.id);
@@ -76,9 +107,7 @@ export class WorkerPool {
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
-      const slot = this.slots.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
-      if (slot.inflight.size >= DEPTH) break;
+    for (let slot = this.pick(); slot && this.queue.length > 0; slot = this.pick()) {
       const p = this.queue.shift()!;
       const id = this.nextId++;
       slot.inflight.set(id, p);
@@ -87,9 +116,25 @@ export class WorkerPool {
     if (this.queue.length < MAX_QUEUE) for (const w of this.waiters.splice(0)) w();
   }
 
+  /**
+   * The worker with the fewest jobs in flight that can take one more: fewer than DEPTH, and none
+   * of them a group of files. A group can hold a worker for seconds (one big file), and a
+   * directory scan the walk waits for must never queue behind it.
+   */
+  private pick(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.slots) {
+      if (s.inflight.size >= DEPTH || (s.inflight.size > 0 && [...s.inflight.values()].some((p) => LONG.has(p.job.kind)))) continue;
+      if (!best || s.inflight.size < best.inflight.size) best = s;
+    }
+    return best;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.budget?.close(); // a worker waiting for send budget fails its job instead of blocking terminate()
     for (const p of this.queue.splice(0)) p.reject(new Error('worker pool closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    for (const s of this.slots) s.returns?.close();
   }
 }
