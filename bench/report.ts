@@ -76,3 +76,41 @@ export async function writeReports(dir: string, rows: Row[], info: RunInfo): Pro
   await writeFile(join(dir, 'latest.md'), markdown(rows, info));
   return { json, md };
 }
+
+/** One row measured at two scales: how its cost and memory grew against the data. */
+export interface GrowthRow {
+  name: string;
+  unit: Row['unit'];
+  small: number;
+  large: number;
+  /** large / small, beside `dataFactor`: linear growth gives the same number, better gives less. */
+  factor: number;
+  dataFactor: number;
+  lifeboatRssMiB: [number | null, number | null];
+}
+
+export function growthRows(small: { scale: number; rows: Row[] }, large: { scale: number; rows: Row[] }): GrowthRow[] {
+  const byName = new Map(small.rows.map((r) => [r.name, r]));
+  return large.rows.flatMap((l) => {
+    const s = byName.get(l.name);
+    if (!s || s.lifeboat === 0) return [];
+    return [{ name: l.name, unit: l.unit, small: s.lifeboat, large: l.lifeboat, factor: round(l.lifeboat / s.lifeboat), dataFactor: round(large.scale / small.scale), lifeboatRssMiB: [s.lifeboatRssMiB, l.lifeboatRssMiB] as [number | null, number | null] }];
+  });
+}
+
+export function growthMarkdown(rows: GrowthRow[], scales: [number, number]): string {
+  return [
+    `Growth from scale ${scales[0]} to ${scales[1]} (data ×${round(scales[1] / scales[0])}): Lifeboat's figure and peak RSS at each.`,
+    '',
+    '| row | small | large | grew | Lifeboat RSS small → large |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.small} ${r.unit} | ${r.large} ${r.unit} | ×${r.factor} | ${rss(r.lifeboatRssMiB[0])} → ${rss(r.lifeboatRssMiB[1])} |`),
+  ].join('\n') + '\n';
+}
+
+export async function writeGrowth(dir: string, rows: GrowthRow[], info: RunInfo, scales: [number, number]): Promise<string> {
+  const stamp = info.date.replace(/[:.]/g, '-');
+  const file = join(dir, `${stamp}-growth-${scales[0]}-${scales[1]}.json`);
+  await writeFile(file, JSON.stringify(rows, null, 2) + '\n');
+  return file;
+}

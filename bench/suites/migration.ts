@@ -1,0 +1,118 @@
+/**
+ * Migration downtime, host to host: two "hosts" (network namespaces joined by a veth pair, sshd in
+ * the target's, a Lifeboat store on each side; every client runs inside the source's namespace, as
+ * the tests do). A running container whose volume holds the dataset moves with `lifeboat migrate`;
+ * the figure is the downtime it reports (hold of the source to the start on the target), and its
+ * whole wall time beside it.
+ *
+ * The peer is what an operator does without Lifeboat: stop, copy the volume with
+ * `tar | zstd -1 | ssh | zstd -d | tar -x` over the same link, start. Its downtime is at least
+ * that copy, which is what is timed (stop and start are left out, in the peer's favour).
+ * Before every run the target forgets the container, the volume and their blobs (gc), so every
+ * run moves all of the data; the image is on both hosts, as it would be after the first move.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BIN } from '../../test/helpers/cli.js';
+import { migrateHosts } from '../../test/helpers/migrate-hosts.js';
+import { netnsUnavailable } from '../../test/helpers/netns.js';
+import type { BenchContext, Suite } from '../context.js';
+import { measure, type Figure } from '../measure.js';
+import { round, timeRow, type Row } from '../report.js';
+
+interface MigrationJson {
+  outcome: string;
+  downtimeMs: number;
+  bytes: { sent: number };
+}
+
+/** One command inside network namespace `ns`, with its stdout, wall time and peak RSS (GNU time). */
+function runIn(ns: string, argv: string[]): Promise<{ stdout: string; seconds: number; rssMiB: number }> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', '/usr/bin/time', '-f', 'RSS %M', ...argv], { env: { ...process.env, LIFEBOAT_NO_PROGRESS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-8000)));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (code !== 0) return reject(new Error(`${argv.join(' ')} exited ${code}: ${err}`));
+      const kib = Number(/RSS (\d+)\s*$/.exec(err)?.[1] ?? NaN);
+      resolve({ stdout: out, seconds, rssMiB: Math.round((kib / 1024) * 10) / 10 });
+    });
+  });
+}
+
+function figure(values: number[], rssMiB: number): Figure {
+  const v = [...values].sort((a, b) => a - b);
+  return { median: v[Math.floor(v.length / 2)]!, min: v[0]!, max: v[v.length - 1]!, rssMiB, runs: v.length };
+}
+
+export const migration: Suite = {
+  name: 'migration',
+  needs: ['nsenter', 'ip', 'tc', 'sshd', 'ssh', 'zstd'],
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const why = netnsUnavailable();
+    if (why) {
+      ctx.log(`skipping migration: ${why}`);
+      return [];
+    }
+    const cleanups: Array<() => unknown> = [];
+    try {
+      const h = await migrateHosts({ after: (fn) => void cleanups.push(fn) });
+      const ok = async (r: Promise<{ code: number; stderr: string; stdout: string }>, what: string) => {
+        const res = await r;
+        if (res.code !== 0) throw new Error(`${what}: ${res.stderr}`);
+        return res.stdout;
+      };
+      const src = (args: string[]) => ok(h.source.cli(args), args.join(' '));
+      const tgt = (args: string[]) => ok(h.onTarget(args), `target: ${args.join(' ')}`);
+      await src(['volume', 'create', 'benchvol']);
+      const data = join(h.source.root, 'volumes', 'benchvol', '_data');
+      spawnSync('sh', ['-c', `rm -rf ${data} && cp -a ${ctx.data} ${data}`]);
+      await src(['run', '-d', '--name', 'app', '-v', 'benchvol:/data', h.source.image, 'sh', '-c', "trap 'exit 0' TERM; sleep 100000 & wait"]);
+
+      const reset = async () => {
+        await h.onTarget(['rm', '-f', 'app']);
+        await h.onTarget(['volume', 'rm', 'benchvol']);
+        await tgt(['system', 'gc']);
+        if ((await h.source.inspect('app')).State.Status !== 'running') await src(['start', 'app']);
+      };
+      const lbArgv = [process.execPath, BIN, '--root', h.source.root, 'migrate', 'app', h.url, ...h.flags, '--verify-time', '1s', '--json'];
+      const downtimes: number[] = [];
+      const walls: number[] = [];
+      let rss = 0;
+      let sent = 0;
+      ctx.log('migration: lifeboat migrate');
+      for (let i = 0; i < ctx.runs + 1; i++) {
+        await reset();
+        const r = await runIn(h.hosts.nsA, lbArgv);
+        const m = JSON.parse(r.stdout) as MigrationJson;
+        if (m.outcome !== 'migrated') throw new Error(`migrate ended ${m.outcome}`);
+        if (i === 0) continue; // warm-up
+        downtimes.push(m.downtimeMs / 1000);
+        walls.push(r.seconds);
+        rss = Math.max(rss, r.rssMiB);
+        sent = m.bytes.sent;
+      }
+
+      ctx.log('migration: stop-copy with tar | zstd over ssh');
+      const peerDir = join(h.targetRoot, 'peer-copy');
+      const sshCmd = `ssh -i ${h.sshd.key} -p ${h.sshd.port} -o UserKnownHostsFile=${h.sshd.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes ${h.sshd.user}@${h.hosts.ipB}`;
+      const peerScript = `tar -C ${data} -c . | zstd -1 -q -T0 | ${sshCmd} 'mkdir -p ${peerDir} && zstd -d -q | tar -C ${peerDir} -x'`;
+      const peer = await measure({ argv: ['nsenter', `--net=/run/netns/${h.hosts.nsA}`, '--', 'sh', '-c', peerScript], before: () => rm(peerDir, { recursive: true, force: true }) }, ctx.runs);
+      await rm(peerDir, { recursive: true, force: true });
+
+      const detail = { sentMB: round(sent / 1e6) };
+      return [
+        timeRow('migration downtime (running container + volume)', figure(downtimes, rss), peer, 'stop, tar+zstd over ssh, start', detail),
+        timeRow('migration, whole (pre-copy, cut-over, verify 1 s)', figure(walls, rss), peer, 'stop, tar+zstd over ssh, start', detail),
+      ];
+    } finally {
+      for (const c of cleanups.reverse()) await c();
+    }
+  },
+};
