@@ -15,17 +15,16 @@
  * unreferenced trees here and whatever packs the sink wrote (a repository adopts those).
  */
 import { hostname } from 'node:os';
-import { DEFAULT_CHUNKER, type ChunkerParams } from '../core/chunker.js';
+import type { ChunkerParams } from '../core/chunker.js';
 import { MediaType } from '../core/media-types.js';
 import { silentProgress, type Progress } from '../core/progress.js';
-import { encodeRecord, type SnapshotRecord } from '../core/volume-snapshot-format.js';
+import { encodeRecord } from '../core/volume-snapshot-format.js';
 import { withStoreWrite } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
-import { BlobBatcher } from './blob-batcher.js';
-import { snapshotWorkers, type BlobSink } from './blob-sink.js';
+import type { BlobSink } from './blob-sink.js';
 import { noQuiescer, type Quiescer } from './quiescer.js';
+import { readTree, snapshotRecord, type ReadTree } from './read-tree.js';
 import { SnapshotRefs, type SnapshotInfo } from './snapshot-refs.js';
-import { TreeWriter } from './tree-writer.js';
 import { withVolumeLock } from './volume-lock.js';
 import type { VolumeStore } from './volume-store.js';
 
@@ -53,65 +52,43 @@ export interface TakeSnapshotOptions {
 }
 
 export async function takeSnapshot(content: LocalContentStore, volumes: VolumeStore, name: string, opts: TakeSnapshotOptions = {}): Promise<SnapshotInfo> {
-  const started = Date.now();
   const meta = await volumes.get(name);
   const refs = new SnapshotRefs(content.root);
   return withVolumeLock(content.root, name, () =>
     withStoreWrite(content.root, async () => {
       const parent = opts.noParent ? undefined : (opts.parent ?? (await refs.snapshots(content, name)).filter((s) => s.ref.heldIn === undefined).at(-1));
-      const { pool, feed, signal } = snapshotWorkers(opts.sink, opts.workers, opts.signal);
-      const blobs = new BlobBatcher(content, async () => void (await pool.run({ kind: 'syncfs', path: content.ingestDir })));
+      await volumes.repair(name);
       const task = (opts.progress ?? silentProgress).task(`Snapshotting volume ${name}`);
-      const writer = new TreeWriter({ content, blobs, feed, pool, chunker: opts.chunker ?? DEFAULT_CHUNKER, signal, onRead: (n) => task.advance(n) });
-      let result: Awaited<ReturnType<TreeWriter['writeRoot']>>;
+      let read: ReadTree;
       try {
-        await volumes.repair(name);
-        const release = await (opts.quiescer ?? noQuiescer).hold();
-        try {
-          result = await writer.writeRoot(volumes.dataPath(name), parent?.record.tree);
-        } finally {
-          await release();
-        }
-        await feed?.drain();
-        await blobs.flush();
+        const quiescer = opts.quiescer ?? noQuiescer;
+        read = await readTree(content, volumes.dataPath(name), {
+          ...(parent ? { parentTree: parent.record.tree } : {}),
+          ...(opts.sink ? { sink: opts.sink } : {}),
+          ...(opts.workers ? { workers: opts.workers } : {}),
+          ...(opts.chunker ? { chunker: opts.chunker } : {}),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          task,
+          hold: () => quiescer.hold(),
+        });
       } catch (err) {
-        feed?.cancel(err);
-        await feed?.drain().catch(() => undefined);
-        await blobs.discard().catch(() => undefined);
         task.done();
         throw err;
-      } finally {
-        await pool.close();
       }
-      const c = writer.counters;
-      const record: SnapshotRecord = {
-        schemaVersion: 1,
-        mediaType: MediaType.LifeboatVolumeSnapshot,
-        volume: name,
-        created: new Date().toISOString(),
-        hostname: hostname(),
-        tags: [...new Set(opts.tags ?? [])].sort(),
-        labels: opts.labels ?? {},
-        ...(parent ? { parent: parent.id } : {}),
-        volumeLabels: meta.labels,
-        volumeOptions: meta.options,
-        root: result.root,
-        tree: result.tree,
-        stats: {
-          files: c.files,
-          dirs: c.dirs,
-          bytes: c.bytes,
-          readBytes: c.readBytes,
-          addedBytes: (feed ?? blobs).added.bytes,
-          newBlobs: (feed ?? blobs).added.blobs,
-          unchangedFiles: c.unchangedFiles,
-          skipped: c.skipped,
-          skippedXattrs: c.skippedXattrs,
-          durationMs: Date.now() - started,
+      const record = snapshotRecord(
+        {
+          volume: name,
+          created: new Date().toISOString(),
+          hostname: hostname(),
+          tags: [...new Set(opts.tags ?? [])].sort(),
+          labels: opts.labels ?? {},
+          ...(parent ? { parent: parent.id } : {}),
+          volumeLabels: meta.labels,
+          volumeOptions: meta.options,
         },
-      };
-      const bytes = encodeRecord(record);
-      const stored = await content.put(bytes);
+        read,
+      );
+      const stored = await content.put(encodeRecord(record));
       const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: stored.digest, size: stored.size };
       if (opts.writeRef !== false) await refs.add(name, descriptor);
       task.done(`Snapshot ${stored.digest.slice(7, 19)} of volume ${name}`);
