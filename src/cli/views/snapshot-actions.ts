@@ -4,13 +4,13 @@
  * summaries on stderr. Blob-writing commands hold the shared store lock (inside the ops they call).
  */
 import { UsageError } from '../../core/errors.js';
-import { parseCalendarDuration, type RetentionPolicy } from '../../core/retention.js';
 import type { Compression } from '../../core/media-types.js';
 import { humanSize } from '../../core/units.js';
 import { SnapshotRefs } from '../../volumes/snapshot-refs.js';
 import { VolumeStore } from '../../volumes/volume-store.js';
 import type { Cli } from '../command.js';
 import { containerControl } from './container-control.js';
+import { policyOf, type RetentionFlags } from './retention-flags.js';
 import { keyValues } from './volume-rows.js';
 import { SNAPSHOT_COLUMNS, diffSummary, forgetReport, snapshotRow, snapshotSummary } from './volume-snapshot-rows.js';
 
@@ -114,34 +114,13 @@ export async function importVolume(cli: Cli, name: string, file: string, opts: {
   cli.print(r, `${r.volume}\n`);
 }
 
-interface ForgetFlags {
+interface ForgetFlags extends RetentionFlags {
   volume?: string;
-  keepLast?: number;
-  keepHourly?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepYearly?: number;
-  keepWithin?: string;
-  keepTag?: string[];
-  utc?: boolean;
-  dryRun?: boolean;
-  prune?: boolean;
 }
 
 export async function forget(cli: Cli, ids: string[], opts: ForgetFlags): Promise<void> {
   const { forgetSnapshots } = await import('../../ops/volume-forget.js');
-  for (const [flag, v] of Object.entries(opts)) if (typeof v === 'number' && (Number.isNaN(v) || v < -1)) throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} takes a number or "unlimited"`);
-  const policy: RetentionPolicy = {
-    last: opts.keepLast,
-    hourly: opts.keepHourly,
-    daily: opts.keepDaily,
-    weekly: opts.keepWeekly,
-    monthly: opts.keepMonthly,
-    yearly: opts.keepYearly,
-    ...(opts.keepWithin ? { within: parseCalendarDuration(opts.keepWithin) } : {}),
-    ...(opts.keepTag ? { tags: opts.keepTag.map((t) => t.split(',')) } : {}),
-  };
+  const policy = policyOf(opts);
   const r = await forgetSnapshots(await cli.content(), { volume: opts.volume, policy, ids, dryRun: !!opts.dryRun, prune: !!opts.prune, timeZone: opts.utc ? 'utc' : 'local' });
   cli.print(r, () => forgetReport(r));
 }
