@@ -53,6 +53,8 @@ export interface RunInfo {
   cache: string;
 }
 
+/** A table cell: a pipe in a name ("tar | zstd") would end the cell. */
+const cell = (text: string) => text.replace(/\|/g, '\\|');
 const rss = (mib: number | null) => (mib === null ? '–' : `${mib} MiB`);
 
 export function markdown(rows: Row[], info: RunInfo): string {
@@ -61,7 +63,7 @@ export function markdown(rows: Row[], info: RunInfo): string {
     '',
     '| row | Lifeboat | peer | peer figure | ratio | Lifeboat RSS | peer RSS |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.lifeboat} ${r.unit} | ${r.peerName} | ${r.peer} ${r.unit} | ${r.ratio} | ${rss(r.lifeboatRssMiB)} | ${rss(r.peerRssMiB)} |`),
+    ...rows.map((r) => `| ${cell(r.name)} | ${r.lifeboat} ${r.unit} | ${cell(r.peerName)} | ${r.peer} ${r.unit} | ${r.ratio} | ${rss(r.lifeboatRssMiB)} | ${rss(r.peerRssMiB)} |`),
   ];
   return lines.join('\n') + '\n';
 }
@@ -91,9 +93,12 @@ export interface GrowthRow {
 
 export function growthRows(small: { scale: number; rows: Row[] }, large: { scale: number; rows: Row[] }): GrowthRow[] {
   const byName = new Map(small.rows.map((r) => [r.name, r]));
+  const seen = new Set<string>();
   return large.rows.flatMap((l) => {
     const s = byName.get(l.name);
-    if (!s || s.lifeboat === 0) return [];
+    // a row measured against two peers (restic and borg) has one Lifeboat figure: show it once
+    if (!s || s.lifeboat === 0 || seen.has(l.name)) return [];
+    seen.add(l.name);
     return [{ name: l.name, unit: l.unit, small: s.lifeboat, large: l.lifeboat, factor: round(l.lifeboat / s.lifeboat), dataFactor: round(large.scale / small.scale), lifeboatRssMiB: [s.lifeboatRssMiB, l.lifeboatRssMiB] as [number | null, number | null] }];
   });
 }
@@ -104,7 +109,7 @@ export function growthMarkdown(rows: GrowthRow[], scales: [number, number]): str
     '',
     '| row | small | large | grew | Lifeboat RSS small → large |',
     '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.small} ${r.unit} | ${r.large} ${r.unit} | ×${r.factor} | ${rss(r.lifeboatRssMiB[0])} → ${rss(r.lifeboatRssMiB[1])} |`),
+    ...rows.map((r) => `| ${cell(r.name)} | ${r.small} ${r.unit} | ${r.large} ${r.unit} | ×${r.factor} | ${rss(r.lifeboatRssMiB[0])} → ${rss(r.lifeboatRssMiB[1])} |`),
   ].join('\n') + '\n';
 }
 
