@@ -12,15 +12,13 @@
  *   forget    the volume snapshots the backups marked HELD in the temporary repository lose their
  *             refs (that repository is gone), and their records and trees leave the store.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError } from '../core/errors.js';
 import { MediaType } from '../core/media-types.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { SnapshotRefs } from '../volumes/snapshot-refs.js';
 import { closureOf } from './backup-local.js';
 import { removeContainers } from './container-remove.js';
 import { dropUnreferenced } from './gc.js';
-import type { ContainerControl, ContainerRunState } from './volume-quiesce.js';
+import { startAgain, type ContainerControl, type ContainerRunState } from './volume-quiesce.js';
 
 export type CutoverMode = 'stop' | 'pause';
 
@@ -42,19 +40,6 @@ export async function holdSource(control: ContainerControl, id: string, mode: Cu
     else await control.stop(id);
   }
   return { mode, before, at, tookMs: Date.now() - at };
-}
-
-/** Starts again, for a few seconds, while the runtime still winds the last run down. */
-async function startAgain(control: ContainerControl, id: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-    try {
-      return await control.start(id);
-    } catch (err) {
-      if (!(err instanceof ConflictError) || Date.now() > deadline) throw err;
-      await sleep(delay);
-    }
-  }
 }
 
 /** Rollback: the container as it was before the hold. */

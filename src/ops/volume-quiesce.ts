@@ -74,7 +74,7 @@ async function runHook(control: ContainerControl, users: VolumeUser[], command: 
  * Starts a container we stopped. Right after a stop the runtime may still be winding the old run
  * down (its supervisor exiting) and refuse with a conflict; that is retried for a few seconds.
  */
-async function startAgain(control: ContainerControl, id: string, timeoutMs = 10_000): Promise<void> {
+export async function startAgain(control: ContainerControl, id: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     try {
