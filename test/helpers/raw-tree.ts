@@ -37,7 +37,8 @@ function show(name: Buffer): string {
   return isUtf8(name) ? name.toString('utf8') : [...name].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
 }
 
-function typeOf(st: BigIntStats): string {
+/** The kind of node a stat describes, in the names the tree helpers use. */
+export function typeOf(st: Pick<BigIntStats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isCharacterDevice' | 'isBlockDevice' | 'isFIFO'>): string {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { native, devMajor, devMinor } from '../../src/platform/native.js';
+import { typeOf } from './raw-tree.js';
 
 export interface NodeSnapshot {
   type: string;
@@ -42,16 +43,6 @@ async function hashFile(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-function typeOf(st: Awaited<ReturnType<typeof lstat>>): string {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return 'socket';
 }
 
 export async function snapshotTree(root: string, opts: SnapshotOptions = {}): Promise<TreeSnapshot> {
