@@ -82,3 +82,26 @@ export function group(program: Command, name: string, description: string): Comm
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** A retention count: a number, or "unlimited" (-1). Anything else is refused by policyOf. */
+const count = (v: string) => (v === 'unlimited' ? -1 : Number.parseInt(v, 10));
+
+/**
+ * The retention flags (restic's names) that `volume forget` and `forget` share; `noun` is what
+ * they keep ("snapshot", "backup"). Turned into a policy by cli/views/retention-flags.ts.
+ */
+export function retentionOptions(cmd: Command, noun: 'snapshot' | 'backup'): Command {
+  const nouns = `${noun}s`;
+  return cmd
+    .option('-l, --keep-last <n>', `keep the last n ${nouns}`, count)
+    .option('-H, --keep-hourly <n>', `keep the last n hourly ${nouns}`, count)
+    .option('-d, --keep-daily <n>', `keep the last n daily ${nouns}`, count)
+    .option('-w, --keep-weekly <n>', `keep the last n weekly ${nouns}`, count)
+    .option('-m, --keep-monthly <n>', `keep the last n monthly ${nouns}`, count)
+    .option('-y, --keep-yearly <n>', `keep the last n yearly ${nouns}`, count)
+    .option('--keep-within <duration>', `keep ${nouns} newer than duration (e.g. 1y5m7d2h) relative to the newest`)
+    .option('--keep-tag <tags>', `keep ${nouns} with all of these comma-separated tags (repeatable)`, collect)
+    .option('--utc', 'count days, weeks, ... in UTC instead of local time')
+    .option('-n, --dry-run', 'show what would be removed and why the rest is kept; change nothing')
+    .option('--prune', `then delete the data no ${noun} needs any more`);
+}

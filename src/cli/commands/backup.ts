@@ -5,7 +5,7 @@
  * --repo (a path or sftp://user@host[:port]/path; $LIFEBOAT_REPOSITORY when left out).
  */
 import type { Command } from 'commander';
-import { action, collect, common } from '../command.js';
+import { action, collect, common, retentionOptions } from '../command.js';
 import type * as BA from '../views/backup-actions.js';
 import type * as RA from '../views/restore-actions.js';
 import type * as FA from '../views/backup-forget-actions.js';
@@ -26,7 +26,6 @@ Exit status:
 
 const REPO = 'repository: a path or sftp://user@host[:port]/path (default: $LIFEBOAT_REPOSITORY)';
 
-const int = (v: string) => (v === 'unlimited' ? -1 : Number.parseInt(v, 10));
 
 const views = {
   backup: () => import('../views/backup-actions.js'),
@@ -92,23 +91,12 @@ function restoreCommands(program: Command): void {
 }
 
 function retentionCommands(program: Command): void {
-  repoCommand(program.command('forget'))
+  retentionOptions(repoCommand(program.command('forget'))
     .description('Remove backups by ID or by a retention policy (restic\'s rules, per container), optionally pruning their data')
     .argument('[backup...]', 'backup IDs to forget')
     .option('--repo <repo>', REPO)
     .option('--container <name>', 'only this container\'s backups')
-    .option('--tag <tag>', 'only backups with this tag (repeatable)', collect)
-    .option('-l, --keep-last <n>', 'keep the last n backups', int)
-    .option('-H, --keep-hourly <n>', 'keep the last n hourly backups', int)
-    .option('-d, --keep-daily <n>', 'keep the last n daily backups', int)
-    .option('-w, --keep-weekly <n>', 'keep the last n weekly backups', int)
-    .option('-m, --keep-monthly <n>', 'keep the last n monthly backups', int)
-    .option('-y, --keep-yearly <n>', 'keep the last n yearly backups', int)
-    .option('--keep-within <duration>', 'keep backups newer than duration (e.g. 1y5m7d2h) relative to the newest')
-    .option('--keep-tag <tags>', 'keep backups with all of these comma-separated tags (repeatable)', collect)
-    .option('--utc', 'count days, weeks, ... in UTC instead of local time')
-    .option('-n, --dry-run', 'show what would be removed and why the rest is kept; change nothing')
-    .option('--prune', 'then delete the data no backup needs any more')
+    .option('--tag <tag>', 'only backups with this tag (repeatable)', collect), 'backup')
     .action(action(async (cli, ids: string[], opts: FA.ForgetFlags) => (await views.forget()).forget(cli, ids, opts)));
   repoCommand(program.command('prune'))
     .description('Delete the data no backup in the repository needs (takes the repository to itself)')

@@ -4,11 +4,10 @@
  * in cli/views/volume-actions.ts, loaded when a command runs.
  */
 import type { Command } from 'commander';
-import { action, collect, common } from '../command.js';
+import { action, collect, common, retentionOptions } from '../command.js';
 
 type VA = typeof import('../views/volume-actions.js');
 type SA = typeof import('../views/snapshot-actions.js');
-const int = (v: string) => (v === 'unlimited' ? -1 : Number.parseInt(v, 10));
 
 function lifecycle(volume: Command): void {
   common(volume.command('create'))
@@ -84,21 +83,10 @@ function snapshots(volume: Command): void {
     .option('--overwrite', 'replace what the volume holds')
     .option('-l, --label <key=value>', 'labels for a new volume', collect)
     .action(action(async (cli, name: string, file: string, opts: Parameters<SA['importVolume']>[3]) => (await import('../views/snapshot-actions.js')).importVolume(cli, name, file, opts)));
-  common(volume.command('forget'))
+  retentionOptions(common(volume.command('forget'))
     .description('Remove snapshots by ID or by a retention policy (restic\'s rules), optionally pruning their data')
     .argument('[snapshot...]', 'snapshot IDs to forget')
-    .option('--volume <name>', 'only this volume\'s snapshots')
-    .option('-l, --keep-last <n>', 'keep the last n snapshots', int)
-    .option('-H, --keep-hourly <n>', 'keep the last n hourly snapshots', int)
-    .option('-d, --keep-daily <n>', 'keep the last n daily snapshots', int)
-    .option('-w, --keep-weekly <n>', 'keep the last n weekly snapshots', int)
-    .option('-m, --keep-monthly <n>', 'keep the last n monthly snapshots', int)
-    .option('-y, --keep-yearly <n>', 'keep the last n yearly snapshots', int)
-    .option('--keep-within <duration>', 'keep snapshots newer than duration (e.g. 1y5m7d2h) relative to the newest')
-    .option('--keep-tag <tags>', 'keep snapshots with all of these comma-separated tags (repeatable)', collect)
-    .option('--utc', 'count days, weeks, ... in UTC instead of local time')
-    .option('-n, --dry-run', 'show what would be removed and why the rest is kept; change nothing')
-    .option('--prune', 'then delete the data no snapshot needs any more')
+    .option('--volume <name>', 'only this volume\'s snapshots'), 'snapshot')
     .action(action(async (cli, ids: string[], opts: Parameters<SA['forget']>[2]) => (await import('../views/snapshot-actions.js')).forget(cli, ids, opts)));
 }
 

@@ -22,12 +22,13 @@ export interface PruneFlags extends SshFlags {
 
 export async function forget(cli: Cli, ids: string[], opts: ForgetFlags): Promise<void> {
   const { forgetBackups } = await import('../../ops/backup-forget.js');
+  const policy = policyOf(opts); // a bad flag is refused before the repository is opened
   const progress = await cli.progress();
   const r = await withRepository(cli, opts.repo, '--repo', opts, (repo) =>
     forgetBackups(repo, {
       ...(opts.container ? { container: opts.container } : {}),
       ...(opts.tag ? { tags: opts.tag } : {}),
-      policy: policyOf(opts),
+      policy,
       ids,
       dryRun: !!opts.dryRun,
       prune: !!opts.prune,
