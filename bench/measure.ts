@@ -54,6 +54,11 @@ export async function measure(cmd: Command, runs: number, warmup = 1): Promise<F
     await cmd.before?.();
     samples.push(await runOnce(cmd));
   }
-  const secs = samples.map((s) => s.seconds).sort((a, b) => a - b);
-  return { median: secs[Math.floor(secs.length / 2)]!, min: secs[0]!, max: secs[secs.length - 1]!, rssMiB: Math.max(...samples.map((s) => s.rssMiB)), runs };
+  return figure(samples.map((s) => s.seconds), Math.max(...samples.map((s) => s.rssMiB)));
+}
+
+/** Median, min and max of some timed runs, with the peak RSS seen. */
+export function figure(seconds: number[], rssMiB: number): Figure {
+  const v = [...seconds].sort((a, b) => a - b);
+  return { median: v[Math.floor(v.length / 2)]!, min: v[0]!, max: v[v.length - 1]!, rssMiB, runs: v.length };
 }

@@ -22,7 +22,7 @@ import { migrateHosts } from '../../test/helpers/migrate-hosts.js';
 import { netnsUnavailable } from '../../test/helpers/netns.js';
 import type { BenchContext, Suite } from '../context.js';
 import { mutate } from '../dataset.js';
-import { measure, type Figure } from '../measure.js';
+import { figure, measure } from '../measure.js';
 import { round, sizeRow, timeRow, type Row } from '../report.js';
 
 interface MigrationJson {
@@ -61,11 +61,6 @@ function runIn(ns: string, argv: string[], onLine?: (line: string, group: number
       }, reject);
     });
   });
-}
-
-function figure(values: number[], rssMiB: number): Figure {
-  const v = [...values].sort((a, b) => a - b);
-  return { median: v[Math.floor(v.length / 2)]!, min: v[0]!, max: v[v.length - 1]!, rssMiB, runs: v.length };
 }
 
 export const migration: Suite = {
