@@ -1,7 +1,7 @@
 /**
  * A restore's data: every planned volume filled from its snapshot (volumes/restore-volume.ts:
- * staged privately, every chunk verified, then one rename; the blobs come from the restore's
- * scratch store, restore-fetch.ts, while the volume lock is the real store's), empty throw-away volumes for a
+ * staged privately, every chunk verified, then one rename; trees come from the restore's
+ * scratch store and chunks out of packs, restore-fetch.ts, while the volume lock is the real store's), empty throw-away volumes for a
  * sandbox's data-less binds, and, with --include-binds, bind snapshots written into their host
  * paths the same way (staged in a private directory beside the path, renamed into place; an
  * existing path is replaced only when asked, and was checked before anything started).
@@ -14,7 +14,6 @@ import { chmod, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Descriptor } from '../core/oci.js';
 import type { Progress } from '../core/progress.js';
-import type { LocalContentStore } from '../content/local-store.js';
 import { applyMeta, defaultPolicy } from '../volumes/node-apply.js';
 import { restoreVolume } from '../volumes/restore-volume.js';
 import { withVolumeLock } from '../volumes/volume-lock.js';
@@ -22,6 +21,7 @@ import { loadRecord } from '../volumes/tree-io.js';
 import { TreeRestorer } from '../volumes/tree-restorer.js';
 import type { VolumeStore } from '../volumes/volume-store.js';
 import { WorkerPool } from '../volumes/worker-pool.js';
+import type { FetchedBlobs } from './restore-fetch.js';
 import type { RestorePlan } from './restore-plan.js';
 
 export interface RestoredData {
@@ -38,8 +38,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Writes a snapshot into a host path: staged beside it, then renamed into place. */
-async function restoreHostPath(content: LocalContentStore, snapshot: Descriptor, hostPath: string): Promise<{ created: boolean; files: number; bytes: number }> {
-  const record = await loadRecord(content, snapshot.digest);
+async function restoreHostPath(blobs: FetchedBlobs, snapshot: Descriptor, hostPath: string): Promise<{ created: boolean; files: number; bytes: number }> {
+  const record = await loadRecord(blobs.content, snapshot.digest);
   const parent = dirname(hostPath);
   await mkdir(parent, { recursive: true, mode: 0o755 });
   const staging = await mkdtemp(join(parent, '.lifeboat-restore-'));
@@ -48,7 +48,7 @@ async function restoreHostPath(content: LocalContentStore, snapshot: Descriptor,
     const data = join(staging, 'data');
     await mkdir(data, 0o700);
     const pool = new WorkerPool();
-    const restorer = new TreeRestorer({ content, pool, policy: defaultPolicy() });
+    const restorer = new TreeRestorer({ content: blobs.content, spans: blobs.spans, pool, policy: defaultPolicy() });
     try {
       await restorer.restore(data, record.tree.digest);
     } finally {
@@ -69,8 +69,8 @@ export async function undoData(volumes: VolumeStore, r: RestoredData): Promise<v
   for (const path of r.createdPaths) await rm(path, { recursive: true, force: true }).catch(() => undefined);
 }
 
-/** `blobs` holds the snapshots (the scratch store); `root` is the real store (its volume locks). */
-export async function restoreData(blobs: LocalContentStore, root: string, volumes: VolumeStore, plan: RestorePlan, opts: { overwrite?: boolean; progress?: Progress } = {}): Promise<RestoredData> {
+/** `blobs`: the snapshots, fetched (restore-fetch.ts); `root` is the real store (its volume locks). */
+export async function restoreData(blobs: FetchedBlobs, root: string, volumes: VolumeStore, plan: RestorePlan, opts: { overwrite?: boolean; progress?: Progress } = {}): Promise<RestoredData> {
   const out: RestoredData = { createdVolumes: [], createdPaths: [], volumes: [], binds: [] };
   try {
     for (const v of plan.volumes) {
@@ -82,10 +82,10 @@ export async function restoreData(blobs: LocalContentStore, root: string, volume
         out.volumes.push({ name: v.name, created: !existed, files: 0, bytes: 0 });
         continue;
       }
-      const snap = { id: v.snapshot.digest, record: await loadRecord(blobs, v.snapshot.digest) };
+      const snap = { id: v.snapshot.digest, record: await loadRecord(blobs.content, v.snapshot.digest) };
       const existed = await volumes.exists(v.name);
       const to = v.name;
-      const r = await withVolumeLock(root, to, () => restoreVolume(blobs, volumes, snap, { to, overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) }));
+      const r = await withVolumeLock(root, to, () => restoreVolume(blobs.content, volumes, snap, { to, spans: blobs.spans, overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) }));
       if (r.created) out.createdVolumes.push(v.name);
       if (r.created && v.anonymous) await volumes.updateMeta({ ...(await volumes.get(v.name)), anonymous: true });
       out.volumes.push({ name: v.name, created: !existed, files: r.files, bytes: r.bytes });

@@ -1,30 +1,38 @@
 /**
  * Restores read a backup's data from the repository without making it part of the local store.
  *
- * The snapshot records, trees and chunks and the writable layer are fetched into a SCRATCH content
- * store, a private directory under the store's ingest/ (named after this process, so a crashed
- * restore's scratch is cleaned up like any dead writer's temp files). Every blob is verified against
- * its digest as it is decoded from its pack, grouped by pack (one ranged read per run of neighbours,
- * a few packs at once), and written as a plain file: nothing is fsynced and nothing is named in the
- * real store, because the scratch lives only until the volumes and the writable layer are restored
- * from it (they verify every chunk once more on the way) and is then deleted in one go. Only the
- * image, which the new container keeps, is pulled into the real store, durably (repo-copy.ts).
+ * Records, trees and the writable layer are fetched into a SCRATCH content store, a private
+ * directory under the store's ingest/ (named after this process, so a crashed restore's scratch is
+ * cleaned up like any dead writer's temp files), verified as they are decoded from their packs and
+ * written as plain files: nothing is fsynced and nothing is named in the real store.
+ *
+ * File chunks, tens of thousands of them, are not written as files at all. A restore reads them
+ * straight out of packs (`PackSpan`s, volumes/restore-file-sync.ts), and verifies each there as it
+ * writes the file: out of the repository's own pack files when the backend is a local directory,
+ * else out of copies of the packs in the scratch directory that hold only the ranges this restore
+ * needs (one ranged read per run of neighbours, streamed to disk, a few packs at once, so memory
+ * does not grow with the data). The scratch lives until the volumes and the writable layer are
+ * restored, then goes in one delete. Only the image, which the new container keeps, is pulled into
+ * the real store, durably (repo-copy.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Digest } from '../core/digest.js';
-import { IntegrityError } from '../core/errors.js';
+import { hexOf, type Digest } from '../core/digest.js';
+import { IntegrityError, SizeMismatchError } from '../core/errors.js';
+import { MediaType } from '../core/media-types.js';
 import type { Descriptor } from '../core/oci.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { LocalContentStore } from '../content/local-store.js';
-import { blobStream, fitsInMemory, readPackBlobs } from '../repository/pack-reader.js';
+import { blobStream, fitsInMemory, planRuns, readPackBlobs } from '../repository/pack-reader.js';
 import type { BlobLocation } from '../repository/repo-index.js';
+import { packName } from '../repository/repo-layout.js';
 import type { Repository } from '../repository/repository.js';
 import { forEachLimit } from '../repository/semaphore.js';
 import type { CopyReport } from '../repository/push.js';
+import type { PackSpan } from '../volumes/restore-file-sync.js';
 import type { BackupRecord } from './backup-format.js';
 import type { CaptureDeps } from './backup-capture.js';
 import { closureOf, releaseLocalCopies } from './backup-local.js';
@@ -34,10 +42,16 @@ import type { RestorePlan } from './restore-plan.js';
 
 export interface FetchReport {
   blobs: number;
-  /** Decoded bytes written to the scratch store, and stored bytes read from packs. */
+  /** Decoded bytes of every blob the restore reads, and stored bytes of them in packs. */
   bytes: number;
   storedBytes: number;
   packs: number;
+}
+
+/** What a restore reads its data from: records, trees and layers in `content`, chunks at `spans`. */
+export interface FetchedBlobs {
+  content: LocalContentStore;
+  spans: ReadonlyMap<Digest, PackSpan>;
 }
 
 /** Creates a scratch store under `root`/ingest; `dispose()` deletes it. */
@@ -50,12 +64,14 @@ export async function scratchStore(root: string): Promise<{ content: LocalConten
 
 /**
  * Fetches the closure of `roots` into `scratch`, level by level (the next level's records are read
- * from the scratch). The caller holds the repository lock.
+ * from the scratch), except file chunks, which are located: `spans` gets where each can be read.
+ * The caller holds the repository lock.
  */
-export async function fetchClosure(repo: Repository, scratch: LocalContentStore, roots: Descriptor[], opts: { progress?: Progress; concurrency?: number; signal?: AbortSignal } = {}): Promise<FetchReport> {
+export async function fetchClosure(repo: Repository, scratch: LocalContentStore, roots: Descriptor[], spans: Map<Digest, PackSpan>, opts: { progress?: Progress; concurrency?: number; signal?: AbortSignal } = {}): Promise<FetchReport> {
   repo.assertLocked('shared');
   const index = await repo.index();
   const report: FetchReport = { blobs: 0, bytes: 0, storedBytes: 0, packs: 0 };
+  const chunks: BlobLocation[] = [];
   const task = (opts.progress ?? silentProgress).task('Downloading');
   const seen = new Set<Digest>();
   const write = (digest: Digest, data: Buffer) => writeFile(scratch.blobPath(digest), data, { mode: 0o600 });
@@ -75,8 +91,9 @@ export async function fetchClosure(repo: Repository, scratch: LocalContentStore,
         const loc = index.get(d.digest);
         if (!loc) throw new IntegrityError(`the repository has no blob ${d.digest} (${d.mediaType})`, { code: 'MISSING_BLOB', hint: 'run `lifeboat repo check`; the backup that names it is incomplete' });
         if (loc.rawLength !== d.size) throw new IntegrityError(`blob ${d.digest} is ${loc.rawLength} bytes in the repository but ${d.size} in its record`, { code: 'SIZE_MISMATCH' });
-        byPack.set(loc.pack, [...(byPack.get(loc.pack) ?? []), loc]);
         levelBytes += loc.rawLength;
+        if (d.mediaType === MediaType.LifeboatChunk) chunks.push(loc);
+        else byPack.set(loc.pack, [...(byPack.get(loc.pack) ?? []), loc]);
       }
       task.total(report.bytes + levelBytes);
       await forEachLimit(byPack.values(), opts.concurrency ?? 4, async (locs) => {
@@ -96,9 +113,10 @@ export async function fetchClosure(repo: Repository, scratch: LocalContentStore,
         report.packs++;
       });
       const next: Descriptor[] = [];
-      for (const d of current) next.push(...(await childrenOf(scratch, d)));
+      for (const d of current) if (d.mediaType !== MediaType.LifeboatChunk) next.push(...(await childrenOf(scratch, d)));
       level = next;
     }
+    await locateChunks(repo, chunks, join(scratch.root, 'packs'), spans, { count, concurrency: opts.concurrency ?? 4, ...(opts.signal ? { signal: opts.signal } : {}) });
   } finally {
     task.done();
   }
@@ -112,18 +130,64 @@ export async function fetchClosure(repo: Repository, scratch: LocalContentStore,
   }
 }
 
+/**
+ * Where each chunk can be read: in place in a local repository's packs; otherwise the runs of each
+ * pack that hold them are streamed into a file of the same layout in `dir` (so a chunk keeps its
+ * offset), a few packs at once. Nothing is verified here: the restore verifies every chunk it reads.
+ */
+async function locateChunks(repo: Repository, locs: BlobLocation[], dir: string, spans: Map<Digest, PackSpan>, opts: { count: (loc: BlobLocation) => void; concurrency: number; signal?: AbortSignal }): Promise<void> {
+  const byPack = new Map<Digest, BlobLocation[]>();
+  for (const loc of locs) byPack.set(loc.pack, [...(byPack.get(loc.pack) ?? []), loc]);
+  if (byPack.size > 0) await mkdir(dir, { recursive: true, mode: 0o700 });
+  await forEachLimit(byPack, opts.concurrency, async ([pack, inPack]) => {
+    opts.signal?.throwIfAborted();
+    let file = repo.backend.localFile?.(packName(pack));
+    if (file === undefined) {
+      file = join(dir, hexOf(pack));
+      await fetchRuns(repo, pack, inPack, file, opts.signal);
+    }
+    for (const loc of inPack) {
+      spans.set(loc.digest, { file, offset: loc.offset, length: loc.length, zstd: loc.encoding === 'zstd' });
+      opts.count(loc);
+    }
+  });
+}
+
+/** Streams the runs of `pack` holding `locs` into `file` at their own offsets. */
+async function fetchRuns(repo: Repository, pack: Digest, locs: BlobLocation[], file: string, signal?: AbortSignal): Promise<void> {
+  const fh = await open(file, 'w', 0o600);
+  try {
+    for (const run of planRuns(locs)) {
+      signal?.throwIfAborted();
+      const start = run[0]!.offset;
+      const end = run.reduce((m, l) => Math.max(m, l.offset + l.length), 0);
+      let pos = start;
+      for await (const chunk of await repo.backend.get(packName(pack), { offset: start, length: end - start })) {
+        const b = chunk as Buffer;
+        if (pos + b.length > end) throw new SizeMismatchError(end - start, pos + b.length - start, `read of pack ${pack}`);
+        for (let off = 0; off < b.length; ) off += (await fh.write(b, off, b.length - off, pos + off)).bytesWritten;
+        pos += b.length;
+      }
+      if (pos !== end) throw new SizeMismatchError(end - start, pos - start, `read of pack ${pack}`);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** The blobs plans need besides the image: writable layer and snapshots. */
 export function dataRoots(record: BackupRecord, plans: RestorePlan[]): Descriptor[] {
   const snaps = plans.flatMap((p) => [...p.volumes, ...p.binds]).flatMap((v) => (v.snapshot ? [v.snapshot] : []));
   return [...(record.writableLayer ? [record.writableLayer.layer] : []), ...new Map(snaps.map((s) => [s.digest, s])).values()];
 }
 
-/** Fetches what `plans` need: the image into the store, the rest into the scratch store `blobs`. */
-export async function fetchBackup(deps: CaptureDeps, repo: Repository, record: BackupRecord, plans: RestorePlan[], blobs: LocalContentStore, opts: { progress?: Progress; signal?: AbortSignal }): Promise<{ image: CopyReport; data: FetchReport }> {
+/** Fetches what `plans` need: the image into the store, the rest into the scratch store (chunks: located). */
+export async function fetchBackup(deps: CaptureDeps, repo: Repository, record: BackupRecord, plans: RestorePlan[], scratch: LocalContentStore, opts: { progress?: Progress; signal?: AbortSignal }): Promise<{ image: CopyReport; data: FetchReport; blobs: FetchedBlobs }> {
   const copy = { ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
   const image = await pullFromRepository(repo, deps.content, [record.image.manifest], copy);
-  const data = await fetchClosure(repo, blobs, dataRoots(record, plans), copy);
-  return { image, data };
+  const spans = new Map<Digest, PackSpan>();
+  const data = await fetchClosure(repo, scratch, dataRoots(record, plans), spans, copy);
+  return { image, data, blobs: { content: scratch, spans } };
 }
 
 /** Lets an image fetched for nothing leave the store again (kept when anything else uses it). */

@@ -16,7 +16,6 @@ import { readdir } from 'node:fs/promises';
 import { ConflictError } from '../core/errors.js';
 import type { Progress } from '../core/progress.js';
 import { formatReference, parseReference } from '../core/reference.js';
-import type { LocalContentStore } from '../content/local-store.js';
 import { refName } from '../content/refs.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { ContainerRecord } from '../runtime/container-record.js';
@@ -26,6 +25,7 @@ import type { CaptureDeps } from './backup-capture.js';
 import { removeContainers } from './container-remove.js';
 import { createFromBackup } from './restore-container.js';
 import { restoreData, undoData, type RestoredData } from './restore-data.js';
+import type { FetchedBlobs } from './restore-fetch.js';
 import type { RestorePlan } from './restore-plan.js';
 import { activeUsers } from './volume-quiesce.js';
 import { volumeUsers } from './volume-users.js';
@@ -93,15 +93,15 @@ async function restoreImageNames(images: ImageStore, record: BackupRecord): Prom
   return { added: !had, tagged, kept };
 }
 
-/** `blobs` is the scratch store holding snapshots and writable layer. */
-export async function materialize(deps: RestoreDeps, blobs: LocalContentStore, record: BackupRecord, plan: RestorePlan, opts: ReplaceOptions & { progress?: Progress }, replace?: ContainerRecord): Promise<Materialized> {
+/** `blobs`: the snapshots and the writable layer, fetched (restore-fetch.ts). */
+export async function materialize(deps: RestoreDeps, blobs: FetchedBlobs, record: BackupRecord, plan: RestorePlan, opts: ReplaceOptions & { progress?: Progress }, replace?: ContainerRecord): Promise<Materialized> {
   if (replace) await removeContainers(deps.content.root, [replace.id], { force: true });
   const data = await restoreData(blobs, deps.content.root, deps.volumes, plan, { overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) });
   let image: Awaited<ReturnType<typeof restoreImageNames>> | undefined;
   try {
     // a sandbox names nothing: its container keeps the image alive while it exists
     image = plan.sandbox ? { added: false, tagged: [], kept: [] } : await restoreImageNames(deps.images, record);
-    const container = await createFromBackup(deps.images, blobs, deps.volumes, plan, record);
+    const container = await createFromBackup(deps.images, blobs.content, deps.volumes, plan, record);
     return { container, data, image: { tagged: image.tagged, kept: image.kept } };
   } catch (err) {
     await undoData(deps.volumes, data);

@@ -3,8 +3,9 @@
  *
  *   1. resolve the ID (unique prefix), read the record from the repository (verified), plan names
  *      and remaps (restore-plan.ts), and refuse what would clobber something (preflight)
- *   2. fetch: the image into the store (durably: the container keeps it), everything else into a
- *      scratch store that is deleted at the end (restore-fetch.ts); every blob verified on arrival
+ *   2. fetch: the image into the store (durably: the container keeps it), records, trees and the
+ *      writable layer into a scratch store that is deleted at the end, and where each file chunk
+ *      is read from in the packs (restore-fetch.ts); every blob verified before it is used
  *   3. with --verify, prove it first in a sandbox (verify.ts) from the same fetched blobs; a
  *      failed verdict stops here (exit 8) with nothing restored
  *   4. materialize (restore-materialize.ts): volumes, bind data, image names, the container with
@@ -61,10 +62,10 @@ export async function restoreBackup(deps: RestoreDeps, repo: Repository, id: str
       try {
         return await withStoreWrite(deps.content.root, async () => {
           fetchedRecord = record;
-          const fetched = await fetchBackup(deps, repo, record, sandbox ? [plan, sandbox] : [plan], scratch.content, opts);
+          const { blobs, ...fetched } = await fetchBackup(deps, repo, record, sandbox ? [plan, sandbox] : [plan], scratch.content, opts);
           let verification: VerifyResult | undefined;
           if (sandbox) {
-            verification = await sandboxVerdict(deps, repo, entry, record, sandbox, scratch.content, { verifyTimeMs: opts.verifyTimeMs!, progress });
+            verification = await sandboxVerdict(deps, repo, entry, record, sandbox, blobs, { verifyTimeMs: opts.verifyTimeMs!, progress });
             if (!verification.passed) {
               throw new VerifyFailedError(`backup ${entry.id.slice(0, 12)} failed verification: ${verification.reason}; nothing was restored`, {
                 hint: 'see the last log lines; restore without --verify to inspect it anyway',
@@ -72,7 +73,7 @@ export async function restoreBackup(deps: RestoreDeps, repo: Repository, id: str
               });
             }
           }
-          const made = await materialize(deps, scratch.content, record, plan, { ...opts, progress }, replace);
+          const made = await materialize(deps, blobs, record, plan, { ...opts, progress }, replace);
           return { entry, made, fetched, verification };
         });
       } finally {

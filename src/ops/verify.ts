@@ -13,16 +13,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { IntegrityError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { withStoreWrite } from '../content/gc.js';
-import type { LocalContentStore } from '../content/local-store.js';
 import type { Repository } from '../repository/repository.js';
 import { ContainerStore } from '../runtime/container-store.js';
 import type { BackupRecord } from './backup-format.js';
 import { loadBackup, type BackupEntry } from './backup-catalog.js';
 import { removeContainers } from './container-remove.js';
 import { startContainer } from './container-start.js';
-import { fetchBackup, releaseImage, scratchStore } from './restore-fetch.js';
+import { fetchBackup, releaseImage, scratchStore, type FetchedBlobs } from './restore-fetch.js';
 import { materialize, type Materialized, type RestoreDeps } from './restore-materialize.js';
 import { planRestore, type RestorePlan } from './restore-plan.js';
 import { judge, lastLogLines, type Judgement } from './verify-judge.js';
@@ -48,6 +48,10 @@ export function sandboxPlan(entry: BackupEntry, record: BackupRecord): RestorePl
   return planRestore(record, { sandbox: `lbverify-${entry.id.slice(0, 8)}-${randomBytes(2).toString('hex')}` }, () => randomBytes(32).toString('hex'));
 }
 
+function unrestorable(err: unknown): Judgement {
+  return { passed: false, reason: `could not be restored: ${(err as Error).message}`, state: 'not started' };
+}
+
 async function record(repo: Repository, entry: BackupEntry, plan: RestorePlan, j: Judgement, logs: string[], verifyTimeMs: number, started: number): Promise<VerifyResult> {
   const verdict: Verdict = { backup: entry.id, ...j, logs, verifyTimeMs, durationMs: Date.now() - started, time: new Date().toISOString(), hostname: hostname() };
   return { ...verdict, file: await writeVerification(repo, verdict), sandbox: plan.name };
@@ -57,14 +61,20 @@ async function record(repo: Repository, entry: BackupEntry, plan: RestorePlan, j
  * Restores `plan` (a sandbox) from fetched blobs, starts it, judges it, removes it, and records
  * the verdict. The caller holds the repository's and the store's shared locks.
  */
-export async function sandboxVerdict(deps: RestoreDeps, repo: Repository, entry: BackupEntry, backup: BackupRecord, plan: RestorePlan, blobs: LocalContentStore, opts: VerifyOptions & { verifyTimeMs: number }): Promise<VerifyResult> {
+export async function sandboxVerdict(deps: RestoreDeps, repo: Repository, entry: BackupEntry, backup: BackupRecord, plan: RestorePlan, blobs: FetchedBlobs, opts: VerifyOptions & { verifyTimeMs: number }): Promise<VerifyResult> {
   const started = Date.now();
   const store = new ContainerStore(deps.content.root);
   let made: Materialized | undefined;
   let judgement: Judgement;
   let logs: string[] = [];
   try {
-    made = await materialize(deps, blobs, backup, plan, {});
+    try {
+      made = await materialize(deps, blobs, backup, plan, {});
+    } catch (err) {
+      // chunks are verified as they are written: a damaged one shows here, not in the fetch
+      if (err instanceof IntegrityError) await record(repo, entry, plan, unrestorable(err), [], opts.verifyTimeMs, started);
+      throw err;
+    }
     (opts.progress ?? silentProgress).info(`Verifying backup ${entry.id.slice(0, 12)} in sandbox ${plan.name} for ${opts.verifyTimeMs / 1000}s`);
     try {
       await startContainer(deps.content.root, made.container.id);
@@ -90,13 +100,14 @@ export async function verifyBackup(deps: RestoreDeps, repo: Repository, id: stri
     const scratch = await scratchStore(deps.content.root);
     try {
       return await withStoreWrite(deps.content.root, async () => {
+        let blobs: FetchedBlobs;
         try {
-          await fetchBackup(deps, repo, backup, [plan], scratch.content, opts);
+          ({ blobs } = await fetchBackup(deps, repo, backup, [plan], scratch.content, opts));
         } catch (err) {
-          await record(repo, entry, plan, { passed: false, reason: `could not be restored: ${(err as Error).message}`, state: 'not started' }, [], verifyTimeMs, started);
+          await record(repo, entry, plan, unrestorable(err), [], verifyTimeMs, started);
           throw err;
         }
-        return sandboxVerdict(deps, repo, entry, backup, plan, scratch.content, { ...opts, verifyTimeMs, progress });
+        return sandboxVerdict(deps, repo, entry, backup, plan, blobs, { ...opts, verifyTimeMs, progress });
       });
     } finally {
       await scratch.dispose();

@@ -13,6 +13,8 @@
  *                        files of puts in progress (or cut off) are listed too: see isTempName
  *   delete(name)         removes one file; NotFoundError when absent
  *   close()              releases connections
+ *   localFile?(name)     optional: the path of a file that can be read in place (a local directory);
+ *                        a restore reads chunks straight out of such packs instead of copying them
  *
  * Names are '/'-separated relative paths checked by `checkName`: no '..', no empty or dot segments,
  * no absolute paths, so a hostile repository cannot make a backend touch anything outside its root.
@@ -56,6 +58,8 @@ export interface Backend {
   list(prefix: string): Promise<FileInfo[]>;
   delete(name: string): Promise<void>;
   close(): Promise<void>;
+  /** The local path of `name` when this backend's files are plain local files (checked like any name). */
+  localFile?(name: string): string | undefined;
 }
 
 const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;

@@ -16,7 +16,7 @@ import { hostPath, toWire, type Job, type JobResult, type StoreOutcome } from '.
 import { ChunkCodec } from './chunk-codec.js';
 import { ChunkOutbox } from './chunk-outbox.js';
 import { SendBudget } from './send-budget.js';
-import { restoreFileSync, type RestoreContext } from './restore-file-sync.js';
+import { closePacks, restoreFileSync, type RestoreContext } from './restore-file-sync.js';
 import { scanDirSync } from './scan-dir-sync.js';
 import { readTreeSync } from './tree-read-sync.js';
 import { storeFileSync, type StoreContext } from './store-file-sync.js';
@@ -72,8 +72,12 @@ function run(job: Job): JobResult {
   restore ??= { paths: job.paths, codec, buf: Buffer.allocUnsafe(0) };
   restore.paths = job.paths;
   let written = 0;
-  for (const f of job.files) {
-    written += restoreFileSync(restore, { ...f, create: hostPath(f.create), ...(f.final !== undefined ? { final: hostPath(f.final) } : {}) }, policy);
+  try {
+    for (const f of job.files) {
+      written += restoreFileSync(restore, { ...f, create: hostPath(f.create), ...(f.final !== undefined ? { final: hostPath(f.final) } : {}) }, policy);
+    }
+  } finally {
+    closePacks(restore);
   }
   return { kind: 'restore', written, skippedXattrs: policy.skipped.xattrs };
 }

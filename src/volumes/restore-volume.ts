@@ -20,12 +20,14 @@
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Digest } from '../core/digest.js';
 import { ConflictError, NotFoundError, isErrno } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { joinHost, type HostPath } from './host-dir.js';
 import { applyMeta, defaultPolicy } from './node-apply.js';
 import { PathFilter } from './path-filter.js';
+import type { PackSpan } from './restore-file-sync.js';
 import { findEntry, showComponents } from './snapshot-walk.js';
 import type { SnapshotInfo } from './snapshot-refs.js';
 import { TreeRestorer } from './tree-restorer.js';
@@ -38,6 +40,8 @@ export interface RestoreVolumeOptions {
   to?: string;
   overwrite?: boolean;
   include?: string[];
+  /** Read chunks out of these pack files instead of the store (a restore from a repository). */
+  spans?: ReadonlyMap<Digest, PackSpan>;
   /** I/O worker threads (default: the CPU count, 2 to 4). */
   workers?: number;
   progress?: Progress;
@@ -73,7 +77,7 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
       await mkdir(data, 0o700);
       const task = (opts.progress ?? silentProgress).task(`Restoring ${snap.id.slice(7, 19)} into volume ${name}`, snap.record.stats.bytes);
       const pool = new WorkerPool(opts.workers);
-      const restorer = new TreeRestorer({ content, pool, filter: filter.empty ? undefined : filter, onWrite: (n) => task.advance(n), signal: opts.signal, policy: defaultPolicy() });
+      const restorer = new TreeRestorer({ content, ...(opts.spans ? { spans: opts.spans } : {}), pool, filter: filter.empty ? undefined : filter, onWrite: (n) => task.advance(n), signal: opts.signal, policy: defaultPolicy() });
       try {
         await restorer.restore(data, snap.record.tree.digest);
       } finally {

@@ -10,6 +10,9 @@
  * become hardlinks again. Names that are not UTF-8 are created under a temporary UTF-8 name (the
  * native xattr calls need a string path) and renamed to their raw bytes once complete. Devices
  * need root and are counted when skipped. A chunk that fails verification is quarantined.
+ *
+ * Chunks are read from the store's blob files, or, when `spans` is given (a restore from a
+ * repository), out of the pack files it names; trees always come from `content`.
  */
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, renameSync, symlinkSync } from 'node:fs';
@@ -17,11 +20,11 @@ import { isUtf8 } from 'node:buffer';
 import type { Digest } from '../core/digest.js';
 import { isDigest } from '../core/digest.js';
 import { IntegrityError } from '../core/errors.js';
-import { entryName, entryTarget, type TreeEntry } from '../core/volume-snapshot-format.js';
+import { entryName, entryTarget, isHole, type TreeEntry } from '../core/volume-snapshot-format.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { native, S_IFBLK, S_IFCHR, S_IFIFO } from '../platform/native.js';
 import { HostDir, type HostPath } from './host-dir.js';
-import type { RestoreFileJob } from './restore-file-sync.js';
+import type { PackSpan, RestoreFileJob } from './restore-file-sync.js';
 import { applyMeta, applyMetaSync, defaultPolicy, type ApplyPolicy } from './node-apply.js';
 import type { PathFilter } from './path-filter.js';
 import { loadTree } from './tree-io.js';
@@ -35,6 +38,8 @@ export interface RestoreCounters {
 
 export interface TreeRestorerOptions {
   content: LocalContentStore;
+  /** Where every chunk is read from, when not from `content` (see restore-file-sync.ts). */
+  spans?: ReadonlyMap<Digest, PackSpan>;
   pool: WorkerPool;
   filter?: PathFilter;
   policy?: ApplyPolicy;
@@ -128,13 +133,22 @@ export class TreeRestorer {
     if (first) return first.then((source) => linkSync(source, final));
     const temp = isUtf8(name) ? undefined : Buffer.from(`.lifeboat-restore-${randomBytes(6).toString('hex')}`);
     const create = temp ? dir.child(temp) : final;
-    group.jobs.push({ create, alias: dir.childAlias(temp ?? name)!, ...(temp ? { final } : {}), entry: e });
+    group.jobs.push({ create, alias: dir.childAlias(temp ?? name)!, ...(temp ? { final } : {}), entry: e, ...(this.opts.spans ? { spans: this.spansOf(e) } : {}) });
     group.bytes += e.size ?? 0;
     this.counters.files++;
     let after: (() => void) | undefined;
     if (linked) this.hardlinks.set(e.inode!, new Promise<HostPath>((resolve) => (after = () => resolve(final))));
     group.after.push(after);
     return undefined;
+  }
+
+  private spansOf(e: TreeEntry): Array<PackSpan | null> {
+    return (e.chunks ?? []).map((c) => {
+      if (isHole(c)) return null;
+      const span = this.opts.spans!.get(c.digest);
+      if (!span) throw new IntegrityError(`chunk ${c.digest} was not fetched for this restore`, { code: 'MISSING_BLOB', data: { digest: c.digest } });
+      return span;
+    });
   }
 
   /** Sends the queued files to a worker; resolves when they are written. */

@@ -51,4 +51,8 @@ export class LimitBackend implements Backend {
   close(): Promise<void> {
     return this.inner.close();
   }
+
+  localFile(name: string): string | undefined {
+    return this.inner.localFile?.(name);
+  }
 }

@@ -116,6 +116,10 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {}
 
+  localFile(name: string): string {
+    return this.path(name);
+  }
+
   private mapError(err: unknown, name: string): unknown {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return new NotFoundError('repository file', name, { cause: err });
     return fromSystemError(err, `${this.location}: ${name}`);

@@ -128,4 +128,8 @@ export class RetryBackend implements Backend {
   close(): Promise<void> {
     return this.inner.close();
   }
+
+  localFile(name: string): string | undefined {
+    return this.inner.localFile?.(name);
+  }
 }
