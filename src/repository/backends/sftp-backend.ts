@@ -19,7 +19,7 @@ import type { SFTPWrapper, Stats } from 'ssh2';
 import { ExitCode, LifeboatError, NotFoundError, PermissionError, SizeMismatchError, UnreachableError } from '../../core/errors.js';
 import { checkName, checkPrefix, sourceSize, tempNameFor, type Backend, type ByteRange, type FileInfo, type PutSource } from '../backend.js';
 import { forEachLimit } from '../semaphore.js';
-import { RangeReader, endClient, req, type Channel, sftpClose, sftpFsync, sftpOpen, sftpRename, sftpSize, writeAll } from './sftp-io.js';
+import { RangeReader, SessionGuard, endClient, req, type Channel, sftpClose, sftpFsync, sftpOpen, sftpRename, sftpSize, writeAll } from './sftp-io.js';
 import { connectError, sshConfig, type HostCheck, type SshOptions, type SshTarget } from './ssh-connect.js';
 
 const STATUS_NO_SUCH_FILE = 2;
@@ -55,12 +55,10 @@ export class SftpBackend implements Backend {
       const check: HostCheck = {};
       let lastError: unknown;
       let session: Session | undefined;
-      let kill: (err: Error) => void = () => {};
-      const died = new Promise<never>((_, reject) => (kill = reject));
-      died.catch(() => undefined);
+      const requests = new SessionGuard();
       const dead = () => {
         if (session) session.alive = false;
-        kill(new Error('connection lost'));
+        requests.kill(new Error('connection lost'));
       };
       const client = new SftpClient('lifeboat', { error: dead, end: dead, close: dead });
       client.on('error', (err: unknown) => (lastError ??= err));
@@ -68,8 +66,7 @@ export class SftpBackend implements Backend {
       try {
         const sftp = await client.connect(await sshConfig(this.target, this.opts, check));
         sftp.on('close', dead);
-        const guard = <T>(request: Promise<T>): Promise<T> => Promise.race([request, died]);
-        session = { client, ch: { sftp, guard }, alive: true, dirs: new Set() };
+        session = { client, ch: { sftp, guard: requests.guard }, alive: true, dirs: new Set() };
         return session;
       } catch (err) {
         await endClient(client);

@@ -24,6 +24,49 @@ export interface Channel {
   guard<T>(request: Promise<T>): Promise<T>;
 }
 
+/**
+ * The requests of one session that are still waiting, so its death can fail them all. Not
+ * `Promise.race([request, died])`: every race leaves a reaction on `died`, which holds the race's
+ * result (a 64 KiB read) for as long as the session lives; a 500 MB restore over SFTP kept ~400 MiB
+ * of answered reads alive that way. Here a request forgets its entry the moment it settles.
+ */
+export class SessionGuard {
+  private readonly waiting = new Set<(err: Error) => void>();
+  private dead: Error | undefined;
+
+  readonly guard = <T>(request: Promise<T>): Promise<T> => {
+    if (this.dead) {
+      request.catch(() => undefined);
+      return Promise.reject(this.dead);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      request.then(
+        (value) => {
+          this.waiting.delete(reject);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.waiting.delete(reject);
+          reject(err);
+        },
+      );
+    });
+  };
+
+  /** Fails every waiting request, and every later one, with `err`. */
+  kill(err: Error): void {
+    this.dead ??= err;
+    for (const reject of this.waiting) reject(this.dead);
+    this.waiting.clear();
+  }
+
+  /** Requests still waiting (for tests). */
+  get size(): number {
+    return this.waiting.size;
+  }
+}
+
 export const PIECE = 128 * 1024;
 const WRITE_WINDOW = 32;
 const READ_PIECE = 64 * 1024;
