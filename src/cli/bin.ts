@@ -1,4 +1,14 @@
-/** Process entry: run the CLI and set the exit status. bin/lifeboat and the e2e tests start here. */
-import { main } from './main.js';
+/**
+ * Process entry: run the CLI and set the exit status. bin/lifeboat and the e2e tests start here.
+ * A `run` gets its supervisor spawned first (early-supervisor.ts), before the rest of the CLI is
+ * loaded, so the supervisor's Node start-up overlaps ours.
+ */
+import { releaseEarlySupervisor, spawnEarlySupervisor } from './early-supervisor.js';
 
-process.exitCode = await main();
+spawnEarlySupervisor(process.argv);
+try {
+  const { main } = await import('./main.js');
+  process.exitCode = await main();
+} finally {
+  releaseEarlySupervisor();
+}

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { commandName } from './argv.js';
 import { reportError } from './exit.js';
 
 interface CommandModule {
@@ -34,16 +35,6 @@ const HINTS: Record<string, string[]> = {
   migrate: ['migrate'],
   receive: ['receive'],
 };
-
-/** The first argument that is not a global option (or the value of one). */
-export function commandName(argv: readonly string[]): string | undefined {
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--root') i++;
-    else if (!a.startsWith('-')) return a;
-  }
-  return undefined;
-}
 
 function createProgram(): Command {
   return new Command('lifeboat')

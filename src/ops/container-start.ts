@@ -4,17 +4,14 @@
  * or 127 as in Docker). At most one supervisor per container: the new supervisor's PID is recorded
  * under the container's lock before anything else happens, and a live one refuses a second start.
  */
-import { fileURLToPath } from 'node:url';
 import { ConflictError } from '../core/errors.js';
 import { isActive, type ContainerRecord } from '../runtime/container-record.js';
 import { ContainerStore } from '../runtime/container-store.js';
 import type { LogStream } from '../runtime/json-log.js';
 import { reconcile } from '../runtime/liveness.js';
 import { isAlive, startTimeOf } from '../runtime/proc.js';
-import { PendingSupervisor, type SupervisorSession } from '../runtime/supervisor-client.js';
-
-/** The compiled supervisor entry beside this file. */
-export const SUPERVISOR_ENTRY = fileURLToPath(new URL('./container-supervisor-main.js', import.meta.url));
+import type { PendingSupervisor, SupervisorSession } from '../runtime/supervisor-client.js';
+import { spawnSupervisor } from './supervisor-spawn.js';
 
 export interface StartOptions {
   /** Keep the session and receive output (an attached `run`); otherwise detach once started. */
@@ -22,13 +19,8 @@ export interface StartOptions {
   /** Feed the container's stdin through the session (-i). */
   stdin?: boolean;
   onOutput?: (stream: LogStream, data: Uint8Array) => void;
-  /** A supervisor spawned ahead of time (prespawnSupervisor), so its start-up overlapped other work. */
+  /** A supervisor spawned ahead of time (spawnSupervisor), so its start-up overlapped other work. */
   supervisor?: PendingSupervisor;
-}
-
-/** Spawns a supervisor that waits for its container: `run` calls it first, then creates the container. */
-export function prespawnSupervisor(root: string): PendingSupervisor {
-  return PendingSupervisor.spawn(SUPERVISOR_ENTRY, root);
 }
 
 export interface StartResult {
@@ -53,7 +45,7 @@ export async function startContainer(root: string, idOrName: string, opts: Start
       opts.supervisor?.cancel();
       throw new ConflictError(`container ${rec.name} is already being started`);
     }
-    const supervisor = opts.supervisor ?? PendingSupervisor.spawn(SUPERVISOR_ENTRY, root);
+    const supervisor = opts.supervisor ?? spawnSupervisor(root);
     s.supervisorPid = supervisor.pid;
     s.supervisorStart = startTimeOf(supervisor.pid);
     s.manuallyStopped = false;

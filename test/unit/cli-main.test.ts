@@ -4,12 +4,24 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildProgram, commandName } from '../../src/cli/main.js';
+import { commandName, isPlainRun } from '../../src/cli/argv.js';
+import { buildProgram } from '../../src/cli/main.js';
 
 test('the command name is the first argument that is not a global option or its value', () => {
   assert.equal(commandName(['node', 'lifeboat', 'run', '--rm', 'x']), 'run');
   assert.equal(commandName(['node', 'lifeboat', '--root', '/tmp/r', '--json', 'images']), 'images');
   assert.equal(commandName(['node', 'lifeboat', '--json']), undefined);
+});
+
+test('a run (or container run) without --help or --root spawns its supervisor early', () => {
+  const argv = (...a: string[]) => ['node', 'lifeboat', ...a];
+  assert.ok(isPlainRun(argv('run', '--rm', 'img', 'true')));
+  assert.ok(isPlainRun(argv('--json', 'container', 'run', '-d', 'img')));
+  assert.ok(!isPlainRun(argv('run', '--help')));
+  assert.ok(!isPlainRun(argv('--root', '/tmp/r', 'run', 'img')));
+  assert.ok(!isPlainRun(argv('run', '--root=/tmp/r', 'img')));
+  assert.ok(!isPlainRun(argv('create', 'img')));
+  assert.ok(!isPlainRun(argv('container', 'ls')));
 });
 
 test('a hinted command loads only its own module; help and unknown names load all of them', async () => {

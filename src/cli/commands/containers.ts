@@ -35,10 +35,11 @@ async function createAction(cli: Cli, image: string, args: string[], flags: RunF
 }
 
 async function runAction(cli: Cli, image: string, args: string[], flags: RunFlags): Promise<void> {
-  const { startContainer, prespawnSupervisor } = await import('../../ops/container-start.js');
-  // The supervisor's Node start-up runs while this process creates the container.
-  const supervisor = prespawnSupervisor(cli.root);
+  // The supervisor's Node start-up runs while this process creates the container (usually it was
+  // spawned before the CLI was even loaded: early-supervisor.ts).
+  const supervisor = (await import('../early-supervisor.js')).takeSupervisor(cli.root);
   try {
+    const { startContainer } = await import('../../ops/container-start.js');
     const { toCreateOptions } = await runFlagsView();
     const { createContainer } = await import('../../ops/container-create.js');
     const rec = await createContainer(await cli.images(), await toCreateOptions(image, args, flags)).catch((err: unknown) => {

@@ -1,0 +1,43 @@
+/**
+ * `lifeboat run` spends most of its time waiting for its supervisor, a second Node process, to
+ * start. bin.ts therefore spawns that supervisor before it loads the rest of the CLI, so the two
+ * start-ups overlap; `run` then takes it (takeSupervisor) instead of spawning one.
+ *
+ * The early spawn is a guess made from argv alone (argv.ts) for the default store root. A guess
+ * that turns out wrong costs nothing but the process: `run` spawns a fresh supervisor when the
+ * store differs, and an early supervisor nobody took is sent away when the CLI finishes.
+ */
+import { spawnSupervisor } from '../ops/supervisor-spawn.js';
+import type { PendingSupervisor } from '../runtime/supervisor-client.js';
+import { isPlainRun } from './argv.js';
+import { resolveRoot } from './settings.js';
+
+let early: { root: string; supervisor: PendingSupervisor } | undefined;
+
+/** Spawns the supervisor of a `run` now, when argv says this is one. */
+export function spawnEarlySupervisor(argv: readonly string[]): void {
+  if (!isPlainRun(argv)) return;
+  const root = resolveRoot();
+  const supervisor = spawnSupervisor(root);
+  // Until `run` takes it, its IPC channel must not keep this process alive.
+  supervisor.child.channel?.unref();
+  early = { root, supervisor };
+}
+
+/** The early supervisor when it was spawned for `root`; otherwise a new one. */
+export function takeSupervisor(root: string): PendingSupervisor {
+  const taken = early;
+  early = undefined;
+  if (taken?.root === root && taken.supervisor.child.connected) {
+    taken.supervisor.child.channel?.ref();
+    return taken.supervisor;
+  }
+  taken?.supervisor.cancel();
+  return spawnSupervisor(root);
+}
+
+/** Sends away an early supervisor that no command took (a failed parse, another command). */
+export function releaseEarlySupervisor(): void {
+  early?.supervisor.cancel();
+  early = undefined;
+}
