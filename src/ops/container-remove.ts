@@ -4,11 +4,13 @@
  * nothing of the container is left: no process (force kills it), no mount (anything still mounted
  * under its directory is detached first), no cgroup, no directory; then unpacked layers that no
  * image or container needs any more are deleted.
+ *
+ * The volume store, the content store and the layer GC are imported only when a removal needs them:
+ * every `run --rm` waits for this module in its supervisor, and most remove neither.
  */
 import { readFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { ConflictError } from '../core/errors.js';
-import { LocalContentStore } from '../content/local-store.js';
 import { RefStore } from '../content/refs.js';
 import { ContainerCgroup } from '../runtime/cgroups.js';
 import { isActive, type ContainerRecord } from '../runtime/container-record.js';
@@ -16,9 +18,6 @@ import { ContainerStore } from '../runtime/container-store.js';
 import { killContainer, waitForExit } from '../runtime/lifecycle.js';
 import { reconcile } from '../runtime/liveness.js';
 import { openSnapshotter } from '../snapshots/detect.js';
-import { VolumeStore } from '../volumes/volume-store.js';
-import { pruneUnpackedLayers } from './snapshot-gc.js';
-import { diskUsage } from './system-df.js';
 
 export interface RemoveOptions {
   force?: boolean;
@@ -62,11 +61,13 @@ async function removeOne(store: ContainerStore, rec: ContainerRecord, opts: Remo
   await openSnapshotter(store.root, rec.rootfs.snapshotter).remove(paths.dir);
   await new ContainerCgroup(rec.id).remove();
   await store.delete(rec.id);
-  if (opts.volumes) {
+  const anonymous = opts.volumes ? rec.mounts.filter((m) => m.type === 'volume' && m.anonymous) : [];
+  if (anonymous.length) {
+    const { VolumeStore } = await import('../volumes/volume-store.js');
     const volumes = new VolumeStore(store.root);
     const stillUsed = new Set((await store.list()).flatMap((c) => c.mounts.filter((m) => m.type === 'volume').map((m) => m.source)));
-    for (const m of rec.mounts) {
-      if (m.type === 'volume' && m.anonymous && !stillUsed.has(m.source)) await volumes.remove(m.source).catch(() => undefined);
+    for (const m of anonymous) {
+      if (!stillUsed.has(m.source)) await volumes.remove(m.source).catch(() => undefined);
     }
   }
 }
@@ -75,6 +76,7 @@ async function removeOne(store: ContainerStore, rec: ContainerRecord, opts: Remo
 async function pruneLayersAfter(root: string, removed: ContainerRecord[]): Promise<void> {
   const entries = await new RefStore(root).entries().catch(() => []);
   if (removed.every((r) => entries.some((e) => e.digest === r.imageManifest?.digest))) return; // their images keep the layers
+  const [{ LocalContentStore }, { pruneUnpackedLayers }] = await Promise.all([import('../content/local-store.js'), import('./snapshot-gc.js')]);
   await pruneUnpackedLayers(await LocalContentStore.open(root));
 }
 
@@ -109,7 +111,7 @@ export async function pruneContainers(root: string): Promise<ContainerPruneResul
   for (const rec of await store.list()) {
     const state = await reconcile(store, rec).catch(() => undefined);
     if (!state || isActive(state.status)) continue;
-    const bytes = await diskUsage(rec.rootfs.upperDir);
+    const bytes = await (await import('./system-df.js')).diskUsage(rec.rootfs.upperDir);
     try {
       await removeOne(store, rec, {});
       removed.push(rec);
