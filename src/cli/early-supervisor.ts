@@ -18,14 +18,14 @@ let early: { root: string; supervisor: PendingSupervisor } | undefined;
 export function spawnEarlySupervisor(argv: readonly string[]): void {
   if (!isPlainRun(argv)) return;
   const root = resolveRoot();
-  const supervisor = spawnSupervisor(root);
+  const supervisor = spawnSupervisor(root, { autoRemove: argv.includes('--rm') });
   // Until `run` takes it, its IPC channel must not keep this process alive.
   supervisor.child.channel?.unref();
   early = { root, supervisor };
 }
 
 /** The early supervisor when it was spawned for `root`; otherwise a new one. */
-export function takeSupervisor(root: string): PendingSupervisor {
+export function takeSupervisor(root: string, opts: { autoRemove: boolean }): PendingSupervisor {
   const taken = early;
   early = undefined;
   if (taken?.root === root && taken.supervisor.child.connected) {
@@ -33,7 +33,7 @@ export function takeSupervisor(root: string): PendingSupervisor {
     return taken.supervisor;
   }
   taken?.supervisor.cancel();
-  return spawnSupervisor(root);
+  return spawnSupervisor(root, opts);
 }
 
 /** Sends away an early supervisor that no command took (a failed parse, another command). */

@@ -45,7 +45,7 @@ export async function startContainer(root: string, idOrName: string, opts: Start
       opts.supervisor?.cancel();
       throw new ConflictError(`container ${rec.name} is already being started`);
     }
-    const supervisor = opts.supervisor ?? spawnSupervisor(root);
+    const supervisor = opts.supervisor ?? spawnSupervisor(root, { autoRemove: rec.autoRemove });
     s.supervisorPid = supervisor.pid;
     s.supervisorStart = startTimeOf(supervisor.pid);
     s.manuallyStopped = false;

@@ -1,14 +1,15 @@
 /**
  * Process entry of a container's supervisor (runtime/supervisor.ts): `node
- * container-supervisor-main.js ROOT`, started detached with an IPC channel by the CLI, often before
- * the container exists (runtime/supervisor-client.ts). It waits for its assignment, then runs the
- * container to the end. It lives in ops because --rm needs the composed removal (snapshotter,
- * volumes); everything else is the runtime's. Its imports are loaded while it waits.
+ * container-supervisor-main.js ROOT [--rm]`, started detached with an IPC channel by the CLI, often
+ * before the container exists (runtime/supervisor-client.ts). It waits for its assignment, then
+ * runs the container to the end. It lives in ops because --rm needs the composed removal
+ * (snapshotter, volumes); everything else is the runtime's. Its imports are loaded while it waits,
+ * the removal code too when the spawner expects --rm (a hint: the assignment decides).
  */
 import { ContainerStore } from '../runtime/container-store.js';
 import { Supervisor, type SupervisorAssignment, type SupervisorEvent, type SupervisorMessage } from '../runtime/supervisor.js';
 
-const [root] = process.argv.slice(2);
+const [root, hint] = process.argv.slice(2);
 if (!root || !process.send) {
   process.stderr.write('usage: container-supervisor-main.js ROOT (started by lifeboat, with an IPC channel)\n');
   process.exit(2);
@@ -21,6 +22,7 @@ const notify = (event: SupervisorEvent) => {
 };
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 
+const preloaded = hint === '--rm' ? import('./container-remove.js') : undefined;
 const assignment = await new Promise<SupervisorAssignment | undefined>((resolve) => {
   process.once('message', (m: SupervisorAssignment) => resolve(m?.type === 'assign' ? m : undefined));
   process.once('disconnect', () => resolve(undefined)); // the CLI gave up before creating the container
@@ -28,7 +30,7 @@ const assignment = await new Promise<SupervisorAssignment | undefined>((resolve)
 if (!assignment) process.exit(0);
 
 const { id } = assignment;
-const removal = assignment.autoRemove ? import('./container-remove.js') : undefined;
+const removal = assignment.autoRemove ? preloaded : undefined;
 const supervisor = new Supervisor(new ContainerStore(root), id, {
   attach: assignment.attach,
   stdin: assignment.stdin,

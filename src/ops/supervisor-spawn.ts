@@ -9,7 +9,10 @@ import { PendingSupervisor } from '../runtime/supervisor-client.js';
 /** The compiled supervisor entry beside this file. */
 export const SUPERVISOR_ENTRY = fileURLToPath(new URL('./container-supervisor-main.js', import.meta.url));
 
-/** Spawns a supervisor that waits for its container (assign it, or cancel it). */
-export function spawnSupervisor(root: string): PendingSupervisor {
-  return PendingSupervisor.spawn(SUPERVISOR_ENTRY, root);
+/**
+ * Spawns a supervisor that waits for its container (assign it, or cancel it). `autoRemove`: the
+ * container will likely be --rm, so the supervisor loads the removal code while it waits.
+ */
+export function spawnSupervisor(root: string, opts: { autoRemove?: boolean } = {}): PendingSupervisor {
+  return PendingSupervisor.spawn(SUPERVISOR_ENTRY, opts.autoRemove ? [root, '--rm'] : [root]);
 }

@@ -42,14 +42,17 @@ function supervisorEnv(): NodeJS.ProcessEnv {
 export class PendingSupervisor {
   private constructor(readonly child: ChildProcess, private readonly logFile: string) {}
 
-  /** Starts a supervisor process that waits for its container. `entry` is the compiled entry script. */
-  static spawn(entry: string, root: string): PendingSupervisor {
-    const dir = storeLayout(root).run;
+  /**
+   * Starts a supervisor process that waits for its container. `entry` is the compiled entry
+   * script; `args` its arguments, the store root first.
+   */
+  static spawn(entry: string, args: [root: string, ...rest: string[]]): PendingSupervisor {
+    const dir = storeLayout(args[0]).run;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const logFile = join(dir, 'supervisor.log');
     const logFd = openSync(logFile, 'a', 0o600);
     try {
-      const child = spawn(process.execPath, [entry, root], {
+      const child = spawn(process.execPath, [entry, ...args], {
         detached: true,
         stdio: ['ignore', logFd, logFd, 'ipc'],
         serialization: 'advanced',

@@ -37,7 +37,7 @@ async function createAction(cli: Cli, image: string, args: string[], flags: RunF
 async function runAction(cli: Cli, image: string, args: string[], flags: RunFlags): Promise<void> {
   // The supervisor's Node start-up runs while this process creates the container (usually it was
   // spawned before the CLI was even loaded: early-supervisor.ts).
-  const supervisor = (await import('../early-supervisor.js')).takeSupervisor(cli.root);
+  const supervisor = (await import('../early-supervisor.js')).takeSupervisor(cli.root, { autoRemove: !!flags.rm });
   try {
     const { startContainer } = await import('../../ops/container-start.js');
     const { toCreateOptions } = await runFlagsView();
