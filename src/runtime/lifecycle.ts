@@ -12,17 +12,27 @@ import type { ContainerStore } from './container-store.js';
 import { reconcile } from './liveness.js';
 import { isAlive } from './proc.js';
 import { parseSignal } from './signals.js';
+import { watchState } from './state-watch.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until the container is no longer active; returns the final state, or undefined on timeout. */
+/**
+ * Waits until the container is no longer active: woken by each change of its records
+ * (state-watch.ts), polling as well; returns the final state, or undefined on timeout.
+ */
 export async function waitForExit(store: ContainerStore, rec: ContainerRecord, timeoutMs: number): Promise<ContainerState | undefined> {
   const deadline = Date.now() + timeoutMs;
-  for (let step = 5; ; step = Math.min(step * 2, 50)) {
-    const state = await reconcile(store, rec);
-    if (!isActive(state.status)) return state;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(step);
+  const changes = watchState(store.paths(rec.id).state);
+  try {
+    for (let step = 5; ; step = Math.min(step * 2, 50)) {
+      const state = await reconcile(store, rec);
+      if (!isActive(state.status)) return state;
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await changes.next(Math.min(step, left));
+    }
+  } finally {
+    changes.close();
   }
 }
 
