@@ -30,7 +30,8 @@ import { PathFilter } from './path-filter.js';
 import type { PackSpan } from './restore-file-sync.js';
 import { findEntry, showComponents } from './snapshot-walk.js';
 import type { SnapshotInfo } from './snapshot-refs.js';
-import { TreeRestorer } from './tree-restorer.js';
+import { loadRecord } from './tree-io.js';
+import { PatchUnsupported, TreeRestorer } from './tree-restorer.js';
 import { withVolumeLock } from './volume-lock.js';
 import { WorkerPool } from './worker-pool.js';
 import type { VolumeStore } from './volume-store.js';
@@ -40,6 +41,14 @@ export interface RestoreVolumeOptions {
   to?: string;
   overwrite?: boolean;
   include?: string[];
+  /**
+   * A directory (same filesystem as the volumes, private to the caller) that holds snapshot
+   * `base` exactly, restored earlier: it is patched into this snapshot and becomes the volume, so
+   * only what changed since `base` is written (a migration's cut-over). Whole restores only; when
+   * the patch cannot be made (hardlinks changed) the directory is deleted and the restore starts
+   * afresh.
+   */
+  staged?: { dir: string; base: Digest };
   /** Read chunks out of these pack files instead of the store (a restore from a repository). */
   spans?: ReadonlyMap<Digest, PackSpan>;
   /** I/O worker threads (default: the CPU count, 2 to 4). */
@@ -71,15 +80,19 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
     }
     const staging = await volumes.stagingDir(exists ? name : undefined);
     try {
-      const data = join(staging, 'data');
+      let data = join(staging, 'data');
       // Conflicts in the live volume are found before anything is read or written.
       const moves = exists && !filter.empty ? await planMerge(volumes.dataPath(name), data, filter, !!opts.overwrite) : [];
-      await mkdir(data, 0o700);
       const task = (opts.progress ?? silentProgress).task(`Restoring ${snap.id.slice(7, 19)} into volume ${name}`, snap.record.stats.bytes);
       const pool = new WorkerPool(opts.workers);
       const restorer = new TreeRestorer({ content, ...(opts.spans ? { spans: opts.spans } : {}), pool, filter: filter.empty ? undefined : filter, onWrite: (n) => task.advance(n), signal: opts.signal, policy: defaultPolicy() });
       try {
-        await restorer.restore(data, snap.record.tree.digest);
+        const patched = opts.staged && filter.empty ? await patchStaged(restorer, opts.staged, snap.record.tree.digest) : undefined;
+        if (patched) data = patched;
+        else {
+          await mkdir(data, 0o700);
+          await restorer.restore(data, snap.record.tree.digest);
+        }
       } finally {
         await pool.close();
         task.done();
@@ -96,6 +109,19 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
       await rm(staging, { recursive: true, force: true });
     }
   });
+}
+
+/** The staged directory patched into `tree`, or undefined (and the directory gone) when it cannot be. */
+async function patchStaged(restorer: TreeRestorer, staged: { dir: string; base: Digest }, tree: Digest): Promise<string | undefined> {
+  const base = await loadRecord(restorer.content, staged.base);
+  try {
+    await restorer.patch(staged.dir, base.tree.digest, tree);
+    return staged.dir;
+  } catch (err) {
+    await rm(staged.dir, { recursive: true, force: true });
+    if (err instanceof PatchUnsupported) return undefined;
+    throw err;
+  }
 }
 
 interface Move {

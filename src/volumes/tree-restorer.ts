@@ -13,9 +13,16 @@
  *
  * Chunks are read from the store's blob files, or, when `spans` is given (a restore from a
  * repository), out of the pack files it names; trees always come from `content`.
+ *
+ * `patch` turns a directory that holds snapshot A (restored earlier by this class, and private
+ * since) into snapshot B: a subtree whose tree digest did not change is not even read, an entry
+ * equal in every recorded field is kept, a changed one is removed (never followed: rm of a symlink
+ * removes the link) and created afresh, and what B lacks is removed. Directories touched get their
+ * metadata again at the end. Hardlinks are the one thing it does not patch: a changed, added or
+ * removed entry with more than one link throws PatchUnsupported, and the caller restores afresh.
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, renameSync, symlinkSync } from 'node:fs';
+import { linkSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Digest } from '../core/digest.js';
 import { isDigest } from '../core/digest.js';
@@ -47,6 +54,16 @@ export interface TreeRestorerOptions {
   signal?: AbortSignal;
 }
 
+/** A patch met something it cannot patch safely (hardlinks); restore afresh instead. */
+export class PatchUnsupported extends Error {}
+
+/** An entry's recorded fields in a fixed order, to tell equal entries apart from changed ones. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
 const GROUP_FILES = 64;
 const GROUP_BYTES = 16 * 1024 * 1024;
 
@@ -66,9 +83,78 @@ export class TreeRestorer {
     this.policy = opts.policy ?? defaultPolicy();
   }
 
+  /** Where trees are read from. */
+  get content(): LocalContentStore {
+    return this.opts.content;
+  }
+
   /** Restores the tree `digest` into the existing, empty directory `target` (its own metadata is the caller's). */
   async restore(target: string, digest: Digest): Promise<void> {
     await (await this.walk(HostDir.root(target), digest, [])).done;
+  }
+
+  /** Makes `target`, which holds the tree `base` exactly, hold the tree `digest` (its own metadata is the caller's). */
+  async patch(target: string, base: Digest, digest: Digest): Promise<void> {
+    await (await this.walkPatch(HostDir.root(target), base, digest, [])).done;
+  }
+
+  private async walkPatch(dir: HostDir, base: Digest, digest: Digest, at: Buffer[]): Promise<{ done: Promise<void> }> {
+    if (this.opts.signal?.aborted) throw this.opts.signal.reason;
+    if (this.opts.filter) throw new PatchUnsupported('a patch restores whole trees');
+    const [was, tree] = await Promise.all([loadTree(this.opts.content, base), loadTree(this.opts.content, digest)]);
+    const old = new Map(was.entries.map((e) => [entryName(e).toString('hex'), e]));
+    const pending: Array<Promise<unknown>> = [];
+    const track = (p: Promise<unknown>) => {
+      p.catch(() => undefined);
+      pending.push(p);
+    };
+    const group: Group = { jobs: [], after: [], bytes: 0 };
+    const flush = async () => {
+      if (group.jobs.length === 0) return;
+      await this.opts.pool.ready();
+      track(this.send(group));
+    };
+    const linked = (e: TreeEntry | undefined) => e !== undefined && e.type === 'file' && (e.nlink ?? 1) > 1;
+    for (const e of tree.entries) {
+      const name = entryName(e);
+      const key = name.toString('hex');
+      const b = old.get(key);
+      old.delete(key);
+      if (b && canonical(b) === canonical(e)) continue;
+      if (linked(b) || linked(e)) throw new PatchUnsupported('a hardlinked file changed');
+      const components = [...at, name];
+      if (b?.type === 'dir' && e.type === 'dir') {
+        await flush();
+        const sub = await dir.subdir(name);
+        let inner: Promise<void> = Promise.resolve();
+        try {
+          if (b.tree !== e.tree) inner = (await this.walkPatch(sub, b.tree!, e.tree!, components)).done;
+        } catch (err) {
+          await sub.close();
+          throw err;
+        }
+        track(inner.then(() => applyMeta(sub.path, sub.selfAlias, e, this.policy)).finally(() => sub.close()));
+        continue;
+      }
+      if (b) rmSync(dir.child(name), { recursive: true, force: true });
+      if (e.type === 'dir') {
+        await flush();
+        track((await this.subdir(dir, name, e, components)).done);
+      } else if (e.type === 'file') {
+        this.file(dir, name, e, group);
+        if (group.jobs.length >= GROUP_FILES || group.bytes >= GROUP_BYTES) await flush();
+      } else {
+        this.special(dir, name, e);
+      }
+    }
+    for (const b of old.values()) {
+      if (linked(b)) throw new PatchUnsupported('a hardlinked file was removed');
+      rmSync(dir.child(entryName(b)), { recursive: true, force: true });
+    }
+    await flush();
+    const done = Promise.all(pending).then(() => undefined);
+    done.catch(() => undefined);
+    return { done };
   }
 
   /** Creates what is in one tree; resolves once walked, with a promise that everything in it is done. */
