@@ -3,7 +3,9 @@
  *
  *   1. hold the source (stop, or pause with --cutover pause)                 downtime starts
  *   2. the final backup round: only the delta since the last pre-copy round moves
- *   3. `lifeboat restore BACKUP --from <temp repo> --name ... --start` on the target, over SSH
+ *   3. `lifeboat restore BACKUP --from <temp repo> --name ... --start` on the target, over SSH;
+ *      with `--staged` when the last pre-copy round's volumes wait there (migrate-move.ts), so
+ *      only what changed since is written
  *   4. `lifeboat receive verify NAME --time D` there: the REAL container is judged as `restore
  *      --verify` judges its sandbox (still up after D and healthy, or exited 0)  downtime ends at
  *      the start in 3; the verdict follows D later
@@ -36,6 +38,8 @@ export interface CutoverOptions {
   repoPath: string;
   control: ContainerControl;
   rounds: number;
+  /** The stage directory there, when the last pre-copy round's volumes were staged. */
+  staged?: string;
 }
 
 export interface CutoverResult {
@@ -69,6 +73,7 @@ export async function cutOver(ctx: TransferContext, remote: RemoteLifeboat, plan
     publish: plan.request.publish,
     env: plan.request.env,
     start: running,
+    ...(opts.staged !== undefined ? { staged: opts.staged } : {}),
   });
   state.restored = restored;
   ctx.signal?.throwIfAborted(); // a Ctrl-C during the restore: it is undone like any failure

@@ -3,7 +3,9 @@
  *
  *   1. the temporary repository <root>/migrate/<id>/repo on the target, over SFTP, with the image
  *      blobs the target's store has counted as present (migrate-present.ts)
- *   2. pre-copy rounds while the container runs (migrate-transfer.ts)
+ *   2. pre-copy rounds while the container runs (migrate-transfer.ts), then the last round's
+ *      volumes restored on the target ahead of time (`receive stage`, ops/restore-stage.ts): not
+ *      essential, so a failure there only means the cut-over restores them whole
  *   3. the cut-over: hold, final delta, restore and start there, verify (migrate-cutover.ts)
  *   4. success: the temporary directory goes, the source is left stopped (or removed);
  *      any failure before the verdict (Ctrl-C included): the rollback (migrate-rollback.ts), then
@@ -12,6 +14,7 @@
  * Whatever happens, the handle on the temporary repository is closed; the caller forgets the
  * snapshot refs the rounds left held in it (its id is returned through `onRepository`).
  */
+import { posix } from 'node:path';
 import { CancelledError, ConflictError, LifeboatError } from '../core/errors.js';
 import type { Descriptor } from '../core/oci.js';
 import type { Progress } from '../core/progress.js';
@@ -73,7 +76,10 @@ export async function moveContainer(deps: BackupDeps, remote: RemoteLifeboat, pl
     const ctx: TransferContext = { deps, repo, ssh, link, container: plan.container.id, progress, ...(opts.packTarget ? { packTarget: opts.packTarget } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
     rounds = await preCopy(ctx, { maxRounds: opts.maxRounds, running: plan.container.state === 'running' });
     opts.signal?.throwIfAborted();
-    cut = await cutOver(ctx, remote, plan, st, { mode: opts.mode, verifyTimeMs: opts.verifyTimeMs, repoPath: migrationRepoPath(facts.root, id), control: deps.control, rounds: rounds.length });
+    const repoPath = migrationRepoPath(facts.root, id);
+    const staged = await stageVolumes(remote, plan, rounds, repoPath, dir, opts);
+    opts.signal?.throwIfAborted();
+    cut = await cutOver(ctx, remote, plan, st, { mode: opts.mode, verifyTimeMs: opts.verifyTimeMs, repoPath, control: deps.control, rounds: rounds.length, ...(staged ? { staged } : {}) });
   } catch (err) {
     await repo?.close().catch(() => undefined);
     const imageWasThere = presentImage.some((d) => d.digest === plan.image.manifest.digest);
@@ -92,6 +98,24 @@ export async function moveContainer(deps: BackupDeps, remote: RemoteLifeboat, pl
     });
   }
   return { id, rounds, cutover: cut, source };
+}
+
+/** Stages the last pre-copy round's volumes on the target; the stage directory, or undefined when nothing was staged. */
+async function stageVolumes(remote: RemoteLifeboat, plan: MigratePlan, rounds: RoundReport[], repo: string, dir: string, opts: MoveOptions): Promise<string | undefined> {
+  const last = rounds.at(-1);
+  if (!last || plan.volumes.length === 0) return undefined;
+  const into = posix.join(dir, 'staged');
+  const started = Date.now();
+  try {
+    const r = await overLink('staging the volumes', remote.ssh, opts.link, () => remote.stage({ backup: last.backup, repo, into, volumeMap: plan.request.volumeMap }));
+    if (r.skipped) opts.progress.warn(`the volumes were not staged on ${remote.ssh.target.host} (${r.skipped}); the cut-over restores them whole`);
+    else opts.progress.info(`Staged ${r.volumes.length} volume(s) on ${remote.ssh.target.host} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    return r.volumes.length ? into : undefined;
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    opts.progress.warn(`the volumes were not staged on ${remote.ssh.target.host} (${(err as Error).message}); the cut-over restores them whole`);
+    return undefined;
+  }
 }
 
 /** The migration's error, with the rollback's report in its data and its outcome in the message. */

@@ -3,9 +3,10 @@
  * one run of the target's own `lifeboat` with --json (so the far side keeps its own locks,
  * checks and exit codes), and this class turns each run's output back into values and errors.
  *
- *   receive check   facts for the preflight           receive has   blobs the store holds
- *   restore --start the container, from the temp repo receive verify  the verdict on it
- *   receive cleanup what a migration leaves behind    cat >/dev/null  (the link rate, nothing kept)
+ *   receive check     facts for the preflight               receive has     blobs the store holds
+ *   receive stage     a pre-copy round's volumes, early     restore --start the container, from the temp repo
+ *   receive verify    the verdict on it                     receive cleanup what a migration leaves behind
+ *   cat >/dev/null    the link rate, nothing kept
  *
  * The command is `<--remote-lifeboat CMD> [--root DIR] ARGS... --json`; CMD is taken as a shell
  * command prefix (e.g. `node /opt/lifeboat/bin/lifeboat`), every argument is quoted. A shell that
@@ -21,6 +22,7 @@ import type { ExecResult, SshSession } from './migrate-ssh.js';
 import { shellQuote } from './migrate-ssh.js';
 import type { CleanupReport, CleanupRequest, ContainerVerdict } from './migrate-receive-end.js';
 import type { ReceiveFacts, ReceiveQuery } from './migrate-receive.js';
+import type { StageResult } from './restore-stage.js';
 
 export interface RemoteLifeboatOptions {
   /** The command that runs Lifeboat there, as a shell command prefix. Default `lifeboat`. */
@@ -39,6 +41,8 @@ export interface RemoteRestoreRequest {
   publish: string[];
   env: string[];
   start: boolean;
+  /** The stage directory there, when a pre-copy round was staged (restore-stage.ts). */
+  staged?: string;
 }
 
 export interface RemoteRestore {
@@ -120,8 +124,13 @@ export class RemoteLifeboat {
   }
 
   restore(req: RemoteRestoreRequest): Promise<RemoteRestore> {
-    const args = ['restore', req.backup, '--from', req.repo, '--name', req.name, ...req.volumeMap.flatMap((v) => ['--volume', v]), ...req.publish.flatMap((p) => ['--publish', p]), ...req.env.flatMap((e) => ['--env', e]), ...(req.start ? ['--start'] : [])];
+    const args = ['restore', req.backup, '--from', req.repo, '--name', req.name, ...req.volumeMap.flatMap((v) => ['--volume', v]), ...req.publish.flatMap((p) => ['--publish', p]), ...req.env.flatMap((e) => ['--env', e]), ...(req.start ? ['--start'] : []), ...(req.staged !== undefined ? ['--staged', req.staged] : [])];
     return this.run<RemoteRestore>(args);
+  }
+
+  /** Restores a pre-copy round's volumes into the stage directory there, while the source still runs. */
+  stage(req: { backup: string; repo: string; into: string; volumeMap: string[] }): Promise<StageResult> {
+    return this.run<StageResult>(['receive', 'stage', req.backup, '--repo', req.repo, '--into', req.into, ...req.volumeMap.flatMap((v) => ['--volume', v])]);
   }
 
   /** The verdict; a failed one is a value here (the far side exits 8 with it on stdout). */

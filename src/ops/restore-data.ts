@@ -23,6 +23,7 @@ import type { VolumeStore } from '../volumes/volume-store.js';
 import { WorkerPool } from '../volumes/worker-pool.js';
 import type { FetchedBlobs } from './restore-fetch.js';
 import type { RestorePlan } from './restore-plan.js';
+import type { StagedVolume } from './restore-stage.js';
 
 export interface RestoredData {
   /** Volumes this restore created (removed again by undoData). */
@@ -70,7 +71,7 @@ export async function undoData(volumes: VolumeStore, r: RestoredData): Promise<v
 }
 
 /** `blobs`: the snapshots, fetched (restore-fetch.ts); `root` is the real store (its volume locks). */
-export async function restoreData(blobs: FetchedBlobs, root: string, volumes: VolumeStore, plan: RestorePlan, opts: { overwrite?: boolean; progress?: Progress } = {}): Promise<RestoredData> {
+export async function restoreData(blobs: FetchedBlobs, root: string, volumes: VolumeStore, plan: RestorePlan, opts: { overwrite?: boolean; progress?: Progress; staged?: ReadonlyMap<string, StagedVolume> } = {}): Promise<RestoredData> {
   const out: RestoredData = { createdVolumes: [], createdPaths: [], volumes: [], binds: [] };
   try {
     for (const v of plan.volumes) {
@@ -85,7 +86,8 @@ export async function restoreData(blobs: FetchedBlobs, root: string, volumes: Vo
       const snap = { id: v.snapshot.digest, record: await loadRecord(blobs.content, v.snapshot.digest) };
       const existed = await volumes.exists(v.name);
       const to = v.name;
-      const r = await withVolumeLock(root, to, () => restoreVolume(blobs.content, volumes, snap, { to, spans: blobs.spans, overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) }));
+      const staged = opts.staged?.get(to);
+      const r = await withVolumeLock(root, to, () => restoreVolume(blobs.content, volumes, snap, { to, spans: blobs.spans, ...(staged ? { staged } : {}), overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) }));
       if (r.created) out.createdVolumes.push(v.name);
       if (r.created && v.anonymous) await volumes.updateMeta({ ...(await volumes.get(v.name)), anonymous: true });
       out.volumes.push({ name: v.name, created: !existed, files: r.files, bytes: r.bytes });

@@ -182,11 +182,11 @@ export function dataRoots(record: BackupRecord, plans: RestorePlan[]): Descripto
 }
 
 /** Fetches what `plans` need: the image into the store, the rest into the scratch store (chunks: located). */
-export async function fetchBackup(deps: CaptureDeps, repo: Repository, record: BackupRecord, plans: RestorePlan[], scratch: LocalContentStore, opts: { progress?: Progress; signal?: AbortSignal }): Promise<{ image: CopyReport; data: FetchReport; blobs: FetchedBlobs }> {
+export async function fetchBackup(deps: CaptureDeps, repo: Repository, record: BackupRecord, plans: RestorePlan[], scratch: LocalContentStore, opts: { progress?: Progress; signal?: AbortSignal; extraRoots?: Descriptor[] }): Promise<{ image: CopyReport; data: FetchReport; blobs: FetchedBlobs }> {
   const copy = { ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
   const image = await pullFromRepository(repo, deps.content, [record.image.manifest], copy);
   const spans = new Map<Digest, PackSpan>();
-  const data = await fetchClosure(repo, scratch, dataRoots(record, plans), spans, copy);
+  const data = await fetchClosure(repo, scratch, [...dataRoots(record, plans), ...(opts.extraRoots ?? [])], spans, copy);
   return { image, data, blobs: { content: scratch, spans } };
 }
 

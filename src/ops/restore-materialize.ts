@@ -27,6 +27,7 @@ import { createFromBackup } from './restore-container.js';
 import { restoreData, undoData, type RestoredData } from './restore-data.js';
 import type { FetchedBlobs } from './restore-fetch.js';
 import type { RestorePlan } from './restore-plan.js';
+import type { StagedVolume } from './restore-stage.js';
 import { activeUsers } from './volume-quiesce.js';
 import { volumeUsers } from './volume-users.js';
 
@@ -94,9 +95,9 @@ async function restoreImageNames(images: ImageStore, record: BackupRecord): Prom
 }
 
 /** `blobs`: the snapshots and the writable layer, fetched (restore-fetch.ts). */
-export async function materialize(deps: RestoreDeps, blobs: FetchedBlobs, record: BackupRecord, plan: RestorePlan, opts: ReplaceOptions & { progress?: Progress }, replace?: ContainerRecord): Promise<Materialized> {
+export async function materialize(deps: RestoreDeps, blobs: FetchedBlobs, record: BackupRecord, plan: RestorePlan, opts: ReplaceOptions & { progress?: Progress; staged?: ReadonlyMap<string, StagedVolume> }, replace?: ContainerRecord): Promise<Materialized> {
   if (replace) await removeContainers(deps.content.root, [replace.id], { force: true });
-  const data = await restoreData(blobs, deps.content.root, deps.volumes, plan, { overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) });
+  const data = await restoreData(blobs, deps.content.root, deps.volumes, plan, { overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.staged ? { staged: opts.staged } : {}) });
   let image: Awaited<ReturnType<typeof restoreImageNames>> | undefined;
   try {
     // a sandbox names nothing: its container keeps the image alive while it exists

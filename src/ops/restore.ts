@@ -28,12 +28,15 @@ import { startContainer } from './container-start.js';
 import { fetchBackup, releaseImage, scratchStore, type FetchReport } from './restore-fetch.js';
 import { materialize, preflight, type Materialized, type ReplaceOptions, type RestoreDeps } from './restore-materialize.js';
 import { planRestore, type RestorePlan, type RestoreRequest } from './restore-plan.js';
+import { readStaged } from './restore-stage.js';
 import { sandboxPlan, sandboxVerdict, type VerifyResult } from './verify.js';
 
 export type { RestoreDeps } from './restore-materialize.js';
 
 export interface RestoreOptions extends RestoreRequest, ReplaceOptions {
   start?: boolean;
+  /** A migration's stage directory (restore-stage.ts): volumes staged there are patched, not restored whole. */
+  staged?: string;
   /** Prove the backup in a sandbox first, for this long; restore only if it passes. */
   verifyTimeMs?: number;
   progress?: Progress;
@@ -58,11 +61,12 @@ export async function restoreBackup(deps: RestoreDeps, repo: Repository, id: str
       const plan = planRestore(record, opts, () => randomBytes(32).toString('hex'));
       const sandbox = opts.verifyTimeMs !== undefined ? sandboxPlan(entry, record) : undefined;
       const replace = await preflight(deps, plan, opts);
+      const stage = opts.staged !== undefined ? await readStaged(deps.content.root, opts.staged, plan) : undefined;
       const scratch = await scratchStore(deps.content.root);
       try {
         return await withStoreWrite(deps.content.root, async () => {
           fetchedRecord = record;
-          const { blobs, ...fetched } = await fetchBackup(deps, repo, record, sandbox ? [plan, sandbox] : [plan], scratch.content, opts);
+          const { blobs, ...fetched } = await fetchBackup(deps, repo, record, sandbox ? [plan, sandbox] : [plan], scratch.content, { ...opts, ...(stage ? { extraRoots: stage.bases } : {}) });
           let verification: VerifyResult | undefined;
           if (sandbox) {
             verification = await sandboxVerdict(deps, repo, entry, record, sandbox, blobs, { verifyTimeMs: opts.verifyTimeMs!, progress });
@@ -73,7 +77,7 @@ export async function restoreBackup(deps: RestoreDeps, repo: Repository, id: str
               });
             }
           }
-          const made = await materialize(deps, blobs, record, plan, { ...opts, progress }, replace);
+          const made = await materialize(deps, blobs, record, plan, { overwrite: !!opts.overwrite, progress, ...(stage ? { staged: stage.staged } : {}) }, replace);
           return { entry, made, fetched, verification };
         });
       } finally {

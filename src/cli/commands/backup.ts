@@ -81,6 +81,7 @@ function restoreCommands(program: Command): void {
     .option('--start', 'start the container once restored')
     .option('--verify', 'first prove the backup in a sandbox (see `verify`); restore only if it passes')
     .option('--verify-time <duration>', 'how long the sandboxed container must stay up', '10s')
+    .option('--staged <dir>', "a migration's stage directory (`receive stage`): volumes staged there are patched, not restored whole")
     .action(action(async (cli, id: string, opts: RA.RestoreFlags) => (await views.restore()).restore(cli, id, opts)));
   repoCommand(program.command('verify'))
     .description('Restore a backup into a sandbox, start it, and check it stays up (or exits 0); the verdict goes into the repository')

@@ -5,6 +5,8 @@
  *
  *   receive check      facts for the preflight (read only)
  *   receive has        which blob digests (stdin, one a line) the store holds (read only)
+ *   receive stage      restores a pre-copy round's volumes into the migration's directory, so the
+ *                      cut-over's `restore --staged` only patches them (ops/restore-stage.ts)
  *   receive verify     the verdict on a restored, started container (exit 8 when it fails)
  *   receive cleanup    removes what a migration made: its directory, container, volumes, image
  *
@@ -18,7 +20,7 @@ import type * as RA from '../views/receive-actions.js';
 const EXIT_HELP = `
 Exit status:
   0   success
-  2   usage: a bad flag or argument (cleanup: a directory that is not a migration's)
+  2   usage: a bad flag or argument (cleanup, stage: a directory that is not a migration's)
   3   verify: no such container
   8   verify: the container failed verification (the verdict is printed all the same)`;
 
@@ -40,6 +42,15 @@ export function register(program: Command): void {
     .description('Read blob digests (sha256:<hex>, one a line) on stdin; print those the store holds')
     .addHelpText('after', EXIT_HELP)
     .action(action(async (cli) => (await views()).has(cli)));
+
+  common(receive.command('stage'))
+    .description("Restore a backup's volumes into a migration's stage directory, for `restore --staged` to patch at the cut-over")
+    .argument('<backup>', 'backup ID or unique prefix')
+    .option('--repo <path>', "the migration's temporary repository (a local path)")
+    .option('--into <dir>', "the stage directory, <root>/migrate/<id>/staged")
+    .option('-v, --volume <old=new>', 'the same volume remaps the restore will get (repeatable)', collect)
+    .addHelpText('after', EXIT_HELP)
+    .action(action(async (cli, id: string, opts: RA.StageFlags) => (await views()).stage(cli, id, opts)));
 
   common(receive.command('verify'))
     .description('Judge a running container as `restore --verify` judges its sandbox: up after --time and healthy, or exited 0')

@@ -1,9 +1,9 @@
 /**
- * The bodies of `receive check | has | verify | cleanup` (cli/commands/receive.ts), loaded only
+ * The bodies of `receive check | has | stage | verify | cleanup` (cli/commands/receive.ts), loaded only
  * when one runs. Each prints one result (JSON with --json, as the migrating source asks for, or
  * short text for a person running it by hand); a failed verdict is printed and then exits 8.
  */
-import { VerifyFailedError } from '../../core/errors.js';
+import { UsageError, VerifyFailedError } from '../../core/errors.js';
 import { humanSize, parseDuration } from '../../core/units.js';
 import { parsePort } from '../../runtime/run-flags.js';
 import type { Cli } from '../command.js';
@@ -13,6 +13,12 @@ export interface CheckFlags {
   volume?: string[];
   port?: string[];
   path?: string[];
+}
+
+export interface StageFlags {
+  repo?: string;
+  into?: string;
+  volume?: string[];
 }
 
 export interface VerifyFlags {
@@ -81,4 +87,13 @@ export async function cleanup(cli: Cli, opts: CleanupFlags): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+export async function stage(cli: Cli, id: string, opts: StageFlags): Promise<void> {
+  if (opts.repo === undefined || opts.into === undefined) throw new UsageError('receive stage needs --repo PATH and --into DIR');
+  const into = opts.into;
+  const [{ stageVolumes }, { operationDeps, withRepository }] = await Promise.all([import('../../ops/restore-stage.js'), import('./backup-actions.js')]);
+  const deps = await operationDeps(cli);
+  const r = await withRepository(cli, opts.repo, '--repo', {}, (repo) => stageVolumes(deps, repo, id, into, { volumeMap: opts.volume ?? [] }));
+  cli.print(r, () => (r.skipped ? `nothing staged: ${r.skipped}\n` : r.volumes.map((v) => `staged volume ${v.name}: ${v.files} files, ${humanSize(v.bytes)}`).join('\n') + '\n'));
 }

@@ -28,6 +28,7 @@ export interface RestoreFlags extends SshFlags {
   start?: boolean;
   verify?: boolean;
   verifyTime?: string;
+  staged?: string;
 }
 
 function failed(v: VerifyResult): VerifyFailedError {
@@ -60,6 +61,7 @@ export async function restore(cli: Cli, id: string, opts: RestoreFlags): Promise
       overwrite: !!opts.overwrite,
       includeBinds: !!opts.includeBinds,
       start: !!opts.start,
+      ...(opts.staged !== undefined ? { staged: opts.staged } : {}),
       ...(opts.verify ? { verifyTimeMs: parseDuration(opts.verifyTime ?? '10s') } : {}),
       progress,
     }).catch((err: unknown) => {
