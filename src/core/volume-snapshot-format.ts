@@ -38,6 +38,30 @@ export interface HoleRef {
 export type ContentRef = ChunkRef | HoleRef;
 
 export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'char' | 'block';
+
+/** What an lstat result answers (fs.Stats and BigIntStats both do). */
+export interface StatKind {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}
+
+/**
+ * The kind of node an lstat describes; undefined for sockets, which mean nothing without their
+ * process (tar has no type for them; containerd and restic skip them too). Layers and snapshots share it.
+ */
+export function nodeTypeOf(st: StatKind): NodeType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return undefined;
+}
 const NODE_TYPES: readonly NodeType[] = ['file', 'dir', 'symlink', 'fifo', 'char', 'block'];
 
 export interface TreeEntry {

@@ -20,10 +20,11 @@ import { lstatSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '../core/errors.js';
+import { nodeTypeOf } from '../core/volume-snapshot-format.js';
 import { childKey, cleanArchivePath, relKey } from './entry-path.js';
 import type { TarHeader } from './tar/entry.js';
 import type { TarWriteEntry } from './tar/tar-writer.js';
-import { decodeName, entryType, fileBody, headerFor, readXattrs, wholeSeconds } from './walk-entry.js';
+import { decodeName, fileBody, headerFor, readXattrs, wholeSeconds } from './walk-entry.js';
 import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isOverlayWhiteout, isOverlayXattr } from './whiteout.js';
 
 export interface DiffOptions {
@@ -112,7 +113,7 @@ export async function* diffEntries(root: string, opts: DiffOptions): AsyncGenera
       yield { header: emptyFile(childKey(frame.key, child.stored.toString()), 0o600, owner) };
       continue;
     }
-    const type = entryType(st);
+    const type = nodeTypeOf(st);
     if (type === undefined) continue; // a socket
     let xattrs = readXattrs(child.host);
     let opaque = false;

@@ -30,16 +30,6 @@ export function decodeName(raw: Buffer, where: string): string {
   }
 }
 
-export function entryType(st: BigIntStats): EntryType | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return undefined; // sockets: tar has no type for them (containerd skips them too)
-}
-
 /** Whole seconds, rounded down (also below zero). */
 export function wholeSeconds(ns: bigint): number {
   const s = ns / 1_000_000_000n;

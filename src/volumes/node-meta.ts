@@ -3,20 +3,9 @@
  * owner, nanosecond mtime and ctime, inode, and every xattr (ACLs are the system.posix_acl_*
  * xattrs) read with the no-follow calls. Values are kept byte for byte (base64 in the tree).
  */
-import type { BigIntStats } from 'node:fs';
 import { isErrno } from '../core/errors.js';
 import type { NodeType, TreeEntry } from '../core/volume-snapshot-format.js';
 import { native } from '../platform/native.js';
-
-export function nodeType(st: BigIntStats): NodeType | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  return undefined; // sockets: meaningless without their process, as in tar and restic restore
-}
 
 /** Every xattr of the node at `alias` (a string path; see host-dir.ts), or undefined when it has none. */
 export function readXattrs(alias: string): Record<string, string> | undefined {

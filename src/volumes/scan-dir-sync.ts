@@ -7,9 +7,9 @@
  */
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { isErrno } from '../core/errors.js';
-import type { NodeType } from '../core/volume-snapshot-format.js';
+import { nodeTypeOf, type NodeType } from '../core/volume-snapshot-format.js';
 import { HostDir, type HostPath } from './host-dir.js';
-import { deviceNumbers, nodeType, readXattrs } from './node-meta.js';
+import { deviceNumbers, readXattrs } from './node-meta.js';
 
 export interface ScanEntry {
   /** The raw name bytes as a latin1 string (lossless; cheap to send between threads). */
@@ -39,7 +39,7 @@ export interface ScanEntry {
 
 /** The scanned form of one node's lstat. */
 export function scanEntry(name: Buffer, st: BigIntStats): ScanEntry {
-  const type = nodeType(st);
+  const type = nodeTypeOf(st);
   const e: ScanEntry = {
     name: name.toString('latin1'),
     type,

@@ -7,10 +7,11 @@
  * compares two pictures and says in words what differs.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { devMajor, devMinor } from '../../src/platform/native.js';
 import { HostDir } from '../../src/volumes/host-dir.js';
+import { nodeTypeOf, type StatKind } from '../../src/core/volume-snapshot-format.js';
 import { readXattrs } from '../../src/volumes/node-meta.js';
 
 export interface RawNode {
@@ -38,14 +39,8 @@ function show(name: Buffer): string {
 }
 
 /** The kind of node a stat describes, in the names the tree helpers use. */
-export function typeOf(st: Pick<BigIntStats, 'isFile' | 'isDirectory' | 'isSymbolicLink' | 'isCharacterDevice' | 'isBlockDevice' | 'isFIFO'>): string {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return 'socket';
+export function typeOf(st: StatKind): string {
+  return nodeTypeOf(st) ?? 'socket';
 }
 
 export async function rawTree(root: string): Promise<RawTree> {
