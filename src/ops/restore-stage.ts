@@ -50,7 +50,7 @@ export interface StageResult {
 const MARKER = 'base.json';
 
 /** Refuses a stage directory that is not `<root>/migrate/<id>/staged`. */
-function checkStageDir(root: string, dir: string): void {
+export function checkStageDir(root: string, dir: string): void {
   if (basename(dir) !== 'staged' || !isMigrationDir(root, dirname(dir))) {
     throw new UsageError(`${dir} is not a migration's stage directory (<root>/migrate/<id>/staged)`);
   }

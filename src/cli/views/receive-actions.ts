@@ -92,7 +92,8 @@ export async function cleanup(cli: Cli, opts: CleanupFlags): Promise<void> {
 export async function stage(cli: Cli, id: string, opts: StageFlags): Promise<void> {
   if (opts.repo === undefined || opts.into === undefined) throw new UsageError('receive stage needs --repo PATH and --into DIR');
   const into = opts.into;
-  const [{ stageVolumes }, { operationDeps, withRepository }] = await Promise.all([import('../../ops/restore-stage.js'), import('./backup-actions.js')]);
+  const [{ checkStageDir, stageVolumes }, { operationDeps, withRepository }] = await Promise.all([import('../../ops/restore-stage.js'), import('./backup-actions.js')]);
+  checkStageDir(cli.root, into); // before the repository opens
   const deps = await operationDeps(cli);
   const r = await withRepository(cli, opts.repo, '--repo', {}, (repo) => stageVolumes(deps, repo, id, into, { volumeMap: opts.volume ?? [] }));
   cli.print(r, () => (r.skipped ? `nothing staged: ${r.skipped}\n` : r.volumes.map((v) => `staged volume ${v.name}: ${v.files} files, ${humanSize(v.bytes)}`).join('\n') + '\n'));

@@ -49,6 +49,7 @@ export async function verify(cli: Cli, id: string, opts: VerifyFlags): Promise<v
 
 export async function restore(cli: Cli, id: string, opts: RestoreFlags): Promise<void> {
   const { restoreBackup } = await import('../../ops/restore.js');
+  if (opts.staged !== undefined) (await import('../../ops/restore-stage.js')).checkStageDir(cli.root, opts.staged); // before the repository opens
   const progress = await cli.progress();
   const deps = await operationDeps(cli);
   const r = await withRepository(cli, opts.from, '--from', opts, (repo) =>
