@@ -10,8 +10,10 @@
  *   bind host paths exist there (binds are not moved)      else exit 4 (BIND_MISSING)
  *   free space for about 3x what the target lacks          else exit 14 (NO_SPACE)
  *
- * Why 3x: while the migration runs, the target holds the temporary repository, the restore's
- * scratch copy of the data and the restored result at once; the first two go at the end.
+ * Why 3x: while the migration runs, the target holds the temporary repository and the restored
+ * volumes (staged ahead of the cut-over) at once, and the repository goes only at the end; the
+ * third copy is margin (data written during the pre-copy, the filesystem's own overhead).
+ * Restores read chunks in place from the repository, so there is no scratch copy of them.
  * Every problem found is listed in the error's data; the message names the first.
  */
 import { ExitCode, LifeboatError, NoSpaceError } from '../core/errors.js';
