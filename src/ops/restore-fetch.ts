@@ -138,11 +138,11 @@ export async function fetchClosure(repo: Repository, scratch: LocalContentStore,
 async function locateChunks(repo: Repository, locs: BlobLocation[], dir: string, spans: Map<Digest, PackSpan>, opts: { count: (loc: BlobLocation) => void; concurrency: number; signal?: AbortSignal }): Promise<void> {
   const byPack = new Map<Digest, BlobLocation[]>();
   for (const loc of locs) byPack.set(loc.pack, [...(byPack.get(loc.pack) ?? []), loc]);
-  if (byPack.size > 0) await mkdir(dir, { recursive: true, mode: 0o700 });
   await forEachLimit(byPack, opts.concurrency, async ([pack, inPack]) => {
     opts.signal?.throwIfAborted();
     let file = repo.backend.localFile?.(packName(pack));
     if (file === undefined) {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       file = join(dir, hexOf(pack));
       await fetchRuns(repo, pack, inPack, file, opts.signal);
     }

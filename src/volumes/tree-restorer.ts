@@ -95,12 +95,12 @@ export class TreeRestorer {
 
   /** Makes `target`, which holds the tree `base` exactly, hold the tree `digest` (its own metadata is the caller's). */
   async patch(target: string, base: Digest, digest: Digest): Promise<void> {
+    if (this.opts.filter) throw new PatchUnsupported('a patch restores whole trees');
     await (await this.walkPatch(HostDir.root(target), base, digest, [])).done;
   }
 
   private async walkPatch(dir: HostDir, base: Digest, digest: Digest, at: Buffer[]): Promise<{ done: Promise<void> }> {
     if (this.opts.signal?.aborted) throw this.opts.signal.reason;
-    if (this.opts.filter) throw new PatchUnsupported('a patch restores whole trees');
     const [was, tree] = await Promise.all([loadTree(this.opts.content, base), loadTree(this.opts.content, digest)]);
     const old = new Map(was.entries.map((e) => [entryName(e).toString('hex'), e]));
     const pending: Array<Promise<unknown>> = [];
