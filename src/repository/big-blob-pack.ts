@@ -24,7 +24,7 @@ import type { LocalContentStore } from '../content/local-store.js';
 import { compressor } from '../diff/compression.js';
 import type { Backend } from './backend.js';
 import { BlobEncoder, ZSTD_LEVEL } from './blob-encoding.js';
-import { encodeTrailer, type PackEntry } from './pack-format.js';
+import { encodeTrailer, type PackEntry } from '../core/pack-format.js';
 import type { PackUpload } from './pack-uploader.js';
 import { packName } from './repo-layout.js';
 

@@ -15,7 +15,7 @@ import { digestOfHex, type Digest } from '../core/digest.js';
 import { DigestMismatchError, IntegrityError, SizeMismatchError } from '../core/errors.js';
 import { VerifyingStream } from '../content/verify.js';
 import { zstdDecompress } from '../diff/decompress-streams.js';
-import type { BlobEncoding, PackEntry } from './pack-format.js';
+import type { BlobEncoding, PackEntry } from '../core/pack-format.js';
 
 export const ZSTD_LEVEL = 3;
 /** Decoded size up to which a blob is decoded in memory. */

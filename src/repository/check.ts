@@ -15,7 +15,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { getBytes } from './backend.js';
 import { listPacks } from './adopt.js';
 import { parseIndex } from './index-format.js';
-import type { PackEntry } from './pack-format.js';
+import type { PackEntry } from '../core/pack-format.js';
 import { RepoIndex } from './repo-index.js';
 import { INDEX_DIR, parseIndexName, refName } from './repo-layout.js';
 import { listLocks } from './repo-locks.js';

@@ -12,7 +12,7 @@
 import { InvalidInputError } from '../core/errors.js';
 import { encodeJson, parseStrictJson } from '../core/strict-json.js';
 import type { Digest } from '../core/digest.js';
-import { checkEntry, type PackEntry } from './pack-format.js';
+import { checkEntry, type PackEntry } from '../core/pack-format.js';
 import { repoDigest } from './repo-layout.js';
 
 export const INDEX_VERSION = 1;

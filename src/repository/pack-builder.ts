@@ -10,7 +10,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { digestOfHex, type Digest } from '../core/digest.js';
-import { encodeTrailer, type BlobEncoding, type PackEntry } from './pack-format.js';
+import { encodeTrailer, type BlobEncoding, type PackEntry } from '../core/pack-format.js';
 
 /** Packs are sealed once they hold this many bytes. */
 export const PACK_TARGET = 16 * 1024 * 1024;

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../core/digest.js';
 import { getBytes, type Backend } from './backend.js';
 import { MEMORY_DECODE_LIMIT, decodeBlob, decodeStream } from './blob-encoding.js';
-import { PACK_TAIL, parsePackTail, parseTrailer, type PackEntry } from './pack-format.js';
+import { PACK_TAIL, parsePackTail, parseTrailer, type PackEntry } from '../core/pack-format.js';
 import type { BlobLocation } from './repo-index.js';
 import { packName } from './repo-layout.js';
 

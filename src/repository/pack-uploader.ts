@@ -7,7 +7,7 @@
 import type { Digest } from '../core/digest.js';
 import type { Backend } from './backend.js';
 import type { PackRecord } from './index-format.js';
-import type { PackEntry } from './pack-format.js';
+import type { PackEntry } from '../core/pack-format.js';
 import type { SealedPack } from './pack-builder.js';
 import { writeIndexFiles, type RepoIndex } from './repo-index.js';
 import { packName } from './repo-layout.js';

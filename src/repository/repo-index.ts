@@ -9,7 +9,7 @@ import { DigestMismatchError } from '../core/errors.js';
 import { JSON_LIMIT } from '../core/strict-json.js';
 import { getBytes, type Backend } from './backend.js';
 import { chunkRecords, encodeIndex, parseIndex, type PackRecord } from './index-format.js';
-import type { PackEntry } from './pack-format.js';
+import type { PackEntry } from '../core/pack-format.js';
 import { INDEX_DIR, indexName, parseIndexName } from './repo-layout.js';
 import { forEachLimit } from './semaphore.js';
 

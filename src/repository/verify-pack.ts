@@ -13,7 +13,7 @@ import { digestOfHex, type Digest } from '../core/digest.js';
 import { ExitCode, LifeboatError } from '../core/errors.js';
 import type { Backend } from './backend.js';
 import { decodeBlob, decodeStream } from './blob-encoding.js';
-import type { PackEntry } from './pack-format.js';
+import type { PackEntry } from '../core/pack-format.js';
 import { fitsInMemory, readPackTrailer } from './pack-reader.js';
 import { packName } from './repo-layout.js';
 

@@ -6,7 +6,7 @@ import { InvalidInputError, UsageError } from '../../../src/core/errors.js';
 import { decodeBlob, BlobEncoder } from '../../../src/repository/blob-encoding.js';
 import { encodeIndex, parseIndex } from '../../../src/repository/index-format.js';
 import { PackBuilder } from '../../../src/repository/pack-builder.js';
-import { PACK_TAIL, encodeTrailer, parsePackTail, parseTrailer, type PackEntry } from '../../../src/repository/pack-format.js';
+import { PACK_TAIL, encodeTrailer, parsePackTail, parseTrailer, type PackEntry } from '../../../src/core/pack-format.js';
 import { planRuns } from '../../../src/repository/pack-reader.js';
 import { checkRefId, parseIndexName, parsePackName } from '../../../src/repository/repo-layout.js';
 

@@ -1,6 +1,7 @@
 /**
- * The pack file: many blobs in one repository file, so a volume snapshot's tens of thousands of
- * small chunks cost tens of uploads instead of tens of thousands of round trips. Pure codec.
+ * The pack file: many blobs in one file, so a volume snapshot's tens of thousands of small chunks
+ * cost tens of uploads (a repository) or tens of file creates (the local store's packs/) instead of
+ * tens of thousands. Pure codec, shared by both.
  *
  *   ┌───────────┬───────────┬─────┬──────────────────────┬──────────────┬──────────────┐
  *   │ blob 0    │ blob 1    │ ... │ trailer (JSON, UTF-8)│ trailer len  │ magic        │
@@ -11,14 +12,14 @@
  * (sha256 of its bytes in the local store, i.e. after decoding), `length` the stored bytes at
  * `offset`, `encoding` raw or zstd, `rawLength` the decoded size. Blobs sit back to back from
  * offset 0 in trailer order, and the trailer starts where the last one ends. The pack is named by
- * the sha256 of the whole file, so re-hashing it proves every byte. The trailer repeats what the
- * index says, so an index can always be rebuilt from the packs (that is how an interrupted
- * backup's packs are adopted: one ranged read of the tail, one of the trailer).
+ * the sha256 of the whole file in a repository (re-hashing it proves every byte). The trailer
+ * repeats what an index says, so an index can always be rebuilt from the packs (that is how an
+ * interrupted backup's packs are adopted, and how the local store finds its packed chunks: one
+ * read of the tail, one of the trailer).
  */
 import { InvalidInputError } from '../core/errors.js';
-import { JSON_LIMIT, encodeJson, parseStrictJson } from '../core/strict-json.js';
-import type { Digest } from '../core/digest.js';
-import { repoDigest } from './repo-layout.js';
+import { JSON_LIMIT, encodeJson, parseStrictJson } from './strict-json.js';
+import { isDigest, type Digest } from './digest.js';
 
 export const PACK_MAGIC = Buffer.from('LBPACK01', 'latin1');
 /** Bytes at the end of every pack: trailer length + magic. */
@@ -36,7 +37,7 @@ export interface PackEntry {
 }
 
 function bad(what: string): InvalidInputError {
-  return new InvalidInputError(`corrupt pack: ${what}`, { code: 'BAD_PACK', hint: 'run `lifeboat repo check --read-data` on the repository' });
+  return new InvalidInputError(`corrupt pack: ${what}`, { code: 'BAD_PACK', hint: 'run `lifeboat repo check --read-data` on a repository, `lifeboat system check` on the local store' });
 }
 
 /** The trailer, its length and the magic, to append after the blobs. */
@@ -68,7 +69,8 @@ export function checkEntry(raw: unknown, where: string): PackEntry {
   };
   const encoding = e.encoding;
   if (encoding !== 'raw' && encoding !== 'zstd') throw bad(`${where}: unknown encoding ${JSON.stringify(encoding)}`);
-  const entry: PackEntry = { digest: repoDigest(e.digest, where), offset: int('offset'), length: int('length'), encoding, rawLength: int('rawLength') };
+  if (!isDigest(e.digest)) throw new InvalidInputError(`${where}: invalid digest ${JSON.stringify(e.digest)}`, { code: 'INVALID_DIGEST' });
+  const entry: PackEntry = { digest: e.digest, offset: int('offset'), length: int('length'), encoding, rawLength: int('rawLength') };
   if (encoding === 'raw' && entry.rawLength !== entry.length) throw bad(`${where}: raw blob with rawLength ${entry.rawLength} ≠ length ${entry.length}`);
   return entry;
 }
