@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { digestOfHex, hexOf, type Digest } from '../core/digest.js';
 import { DigestMismatchError, SizeMismatchError, fromSystemError, isErrno } from '../core/errors.js';
 import { fsyncDir } from '../platform/durable.js';
@@ -22,11 +22,13 @@ export interface BlobPaths {
 
 export class DurabilityBatch {
   private readonly pending = new Map<Digest, { tmp: string; size: number }>();
+  /** Other files (packs) to name after the same syncfs; `named` runs once each is in place. */
+  private readonly files: Array<{ tmp: string; final: string; named: () => void }> = [];
 
   constructor(private readonly paths: BlobPaths) {}
 
   get size(): number {
-    return this.pending.size;
+    return this.pending.size + this.files.length;
   }
 
   has(digest: Digest): boolean {
@@ -44,20 +46,32 @@ export class DurabilityBatch {
     return true;
   }
 
-  /** One syncfs for every file in the batch, then the renames, then one directory fsync. */
+  /** A file that is not a blob (a pack) to make durable and rename to `final` with the batch. */
+  addFile(tmp: string, final: string, named: () => void): void {
+    this.files.push({ tmp, final, named });
+  }
+
+  /** One syncfs for every file in the batch, then the renames, then one fsync per directory. */
   async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
+    if (this.size === 0) return;
     const fh = await open(this.paths.ingestDir, 'r');
     try {
       native.syncfs(fh.fd);
     } finally {
       await fh.close();
     }
+    const dirs = new Set<string>();
     for (const [digest, { tmp }] of this.pending) {
       await rename(tmp, this.paths.blobPath(digest));
+      dirs.add(this.paths.blobsDir);
     }
     this.pending.clear();
-    await fsyncDir(this.paths.blobsDir);
+    for (const f of this.files.splice(0)) {
+      await rename(f.tmp, f.final);
+      dirs.add(dirname(f.final));
+      f.named();
+    }
+    for (const dir of dirs) await fsyncDir(dir);
   }
 
   /** Throws away every pending blob not in `keep` (staged bytes nothing turned out to reference). */
@@ -70,7 +84,7 @@ export class DurabilityBatch {
   }
 
   async discard(): Promise<void> {
-    for (const { tmp } of this.pending.values()) await rm(tmp, { force: true });
+    for (const { tmp } of [...this.pending.values(), ...this.files.splice(0)]) await rm(tmp, { force: true });
     this.pending.clear();
   }
 }

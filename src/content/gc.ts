@@ -101,9 +101,9 @@ export async function sweep(store: LocalContentStore, live: Set<Digest>, opts: {
       kept++;
       continue;
     }
-    if (!opts.dryRun) await store.delete(blob.digest);
     deleted.push(blob);
   }
+  if (!opts.dryRun) await store.deleteMany(deleted.map((b) => b.digest)); // after the walk: packs are rewritten once each
   await store.cleanIngest();
   return { deleted, kept, reclaimedBytes: deleted.reduce((n, b) => n + b.size, 0) };
 }

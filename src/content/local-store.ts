@@ -4,17 +4,24 @@
  *
  *   <root>/oci-layout              {"imageLayoutVersion":"1.0.0"}
  *   <root>/index.json              image refs (content/refs.ts)
- *   <root>/blobs/sha256/<hex>      every blob
+ *   <root>/blobs/sha256/<hex>      every blob but volume snapshot chunks
+ *   <root>/packs/<32 hex>          volume snapshot chunks, packed (local-packs.ts)
  *   <root>/ingest/<pid>-<random>   writes in progress; never read
  *   <root>/quarantine/<hex>        blobs that failed verification, kept as evidence
+ *
+ * Packed blobs are blobs like any other to every caller: info, reader, readBytes, walk, delete
+ * and quarantine look in packs/ when blobs/ does not have the digest (blobs/ first, so image
+ * commands never read the pack index).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { storeLayout } from '../core/layout.js';
 import { Readable } from 'node:stream';
 import { hexOf, isDigest, sha256, digestOfHex, type Digest } from '../core/digest.js';
 import { DigestMismatchError, InvalidInputError, NotFoundError, isErrno } from '../core/errors.js';
 import { LocalBlobWriter, DurabilityBatch, type BlobPaths } from './blob-writer.js';
+import { LocalPacks } from './local-packs.js';
 import type { BlobInfo, BlobWriter, ContentStore, Expected, ReadOptions } from './content-store.js';
 import { VerifyingStream } from './verify.js';
 
@@ -25,11 +32,13 @@ export class LocalContentStore implements ContentStore, BlobPaths {
   readonly blobsDir: string;
   readonly ingestDir: string;
   readonly quarantineDir: string;
+  readonly packs: LocalPacks;
 
   private constructor(readonly root: string) {
     this.blobsDir = join(root, 'blobs', 'sha256');
     this.ingestDir = join(root, 'ingest');
     this.quarantineDir = join(root, 'quarantine');
+    this.packs = new LocalPacks(storeLayout(root).packs, this.quarantineDir);
   }
 
   /** Opens (creating when needed) a store at `root`. */
@@ -37,6 +46,7 @@ export class LocalContentStore implements ContentStore, BlobPaths {
     const store = new LocalContentStore(root);
     await mkdir(store.blobsDir, { recursive: true, mode: 0o700 });
     await mkdir(store.ingestDir, { recursive: true, mode: 0o700 });
+    await mkdir(store.packs.dir, { recursive: true, mode: 0o700 });
     await writeFile(join(root, 'oci-layout'), OCI_LAYOUT, { flag: 'wx' }).catch((err) => {
       if (!isErrno(err, 'EEXIST')) throw err;
     });
@@ -57,14 +67,31 @@ export class LocalContentStore implements ContentStore, BlobPaths {
       const st = await stat(this.blobPath(digest));
       return { digest, size: st.size };
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return undefined;
-      throw err;
+      if (!isErrno(err, 'ENOENT')) throw err;
     }
+    const packed = (await this.packs.ready()).get(digest);
+    return packed && { digest, size: packed.rawLength };
+  }
+
+  /** A blob's bytes, unverified (the caller verifies); undefined when the store does not have it. */
+  async readStored(digest: Digest): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.blobPath(digest));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    return this.packs.read(digest);
   }
 
   async reader(digest: Digest, opts: ReadOptions = {}): Promise<Readable> {
     const info = await this.info(digest);
     if (!info) throw new NotFoundError('blob', digest);
+    if (!existsSync(this.blobPath(digest))) {
+      const bytes = await this.packs.read(digest);
+      if (!bytes) throw new NotFoundError('blob', digest);
+      const source = Readable.from([bytes]);
+      return opts.verify ? source.pipe(new VerifyingStream({ digest, size: info.size }, () => this.quarantine(digest))) : source;
+    }
     const file = createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
     if (!opts.verify) return file;
     const verifier = new VerifyingStream({ digest, size: info.size }, () => this.quarantine(digest));
@@ -76,7 +103,8 @@ export class LocalContentStore implements ContentStore, BlobPaths {
     const info = await this.info(digest);
     if (!info) throw new NotFoundError('blob', digest);
     if (info.size > limit) throw new InvalidInputError(`blob ${digest} is ${info.size} bytes, over the ${limit}-byte limit for documents`);
-    const data = await readFile(this.blobPath(digest));
+    const data = await this.readStored(digest);
+    if (!data) throw new NotFoundError('blob', digest);
     const actual = sha256(data);
     if (actual !== digest) {
       await this.quarantine(digest);
@@ -138,16 +166,38 @@ export class LocalContentStore implements ContentStore, BlobPaths {
       const st = await stat(join(this.blobsDir, name)).catch(() => undefined);
       if (st?.isFile()) yield { digest, size: st.size };
     }
+    const files = new Set(names);
+    for (const [digest, packed] of [...(await this.packs.ready()).entries()]) {
+      if (!files.has(hexOf(digest))) yield { digest, size: packed.rawLength };
+    }
   }
 
   async delete(digest: Digest): Promise<void> {
-    await rm(this.blobPath(digest), { force: true });
+    await this.deleteMany([digest]);
+  }
+
+  /**
+   * Removes blobs (garbage collection only, under the exclusive store lock): blob files at once,
+   * packed ones by rewriting their packs, each pack once for all of its dead blobs.
+   */
+  async deleteMany(digests: Iterable<Digest>): Promise<void> {
+    const packed = new Set<Digest>();
+    const packs = await this.packs.ready();
+    for (const digest of digests) {
+      await rm(this.blobPath(digest), { force: true });
+      if (packs.get(digest)) packed.add(digest);
+    }
+    if (packed.size > 0) await packs.removeDead(packed, this.ingestDir);
   }
 
   /** Moves a blob that failed verification out of the way, so the next write of it heals the store. */
   async quarantine(digest: Digest): Promise<void> {
     await mkdir(this.quarantineDir, { recursive: true, mode: 0o700 });
-    await rename(this.blobPath(digest), join(this.quarantineDir, hexOf(digest))).catch(() => undefined);
+    const moved = await rename(this.blobPath(digest), join(this.quarantineDir, hexOf(digest))).then(
+      () => true,
+      () => false,
+    );
+    if (!moved) await this.packs.quarantine(digest);
   }
 
   /** Removes temp files of writers that died (their pid is gone, or nothing touched them for a day). */
@@ -171,7 +221,13 @@ export class LocalContentStore implements ContentStore, BlobPaths {
   async rehash(digest: Digest): Promise<Digest> {
     const { createHash } = await import('node:crypto');
     const h = createHash('sha256');
-    for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+    if (existsSync(this.blobPath(digest))) {
+      for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+    } else {
+      const bytes = await this.packs.read(digest);
+      if (!bytes) throw new NotFoundError('blob', digest);
+      h.update(bytes);
+    }
     return digestOfHex(h.digest('hex'));
   }
 

@@ -2,8 +2,9 @@
  * Every path under a store root, in one place. The root is an OCI image layout (oci-layout,
  * index.json, blobs/) that skopeo and umoci read as is; Lifeboat's own state sits beside it.
  *
- *   oci-layout, index.json, blobs/sha256/   OCI layout: every blob; image refs in index.json
- *   ingest/                                 blob writes in progress
+ *   oci-layout, index.json, blobs/sha256/   OCI layout: every blob but snapshot chunks; image refs
+ *   packs/                                  volume snapshot chunks, packed (content/local-packs.ts)
+ *   ingest/                                 blob and pack writes in progress
  *   quarantine/                             blobs that failed verification (evidence)
  *   locks/                                  flock files (store, refs, containers, volumes)
  *   snapshots/<chainid-hex>/                unpacked layers, one per chain ID, shared by containers
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 export interface StoreLayout {
   root: string;
   blobs: string;
+  packs: string;
   ingest: string;
   quarantine: string;
   locks: string;
@@ -33,6 +35,7 @@ export function storeLayout(root: string): StoreLayout {
   return {
     root,
     blobs: join(root, 'blobs', 'sha256'),
+    packs: join(root, 'packs'),
     ingest: join(root, 'ingest'),
     quarantine: join(root, 'quarantine'),
     locks: join(root, 'locks'),

@@ -100,13 +100,15 @@ export async function dropUnreferenced(content: LocalContentStore, candidates: I
     let bytes = 0;
     const dead = new Map<Digest, Descriptor>();
     for (const d of candidates) if (!live.has(d.digest)) dead.set(d.digest, d);
+    const present: Digest[] = [];
     await forEachLimit(dead.values(), 16, async (d) => {
       const info = await content.info(d.digest);
       if (!info) return;
-      await content.delete(d.digest);
+      present.push(d.digest);
       blobs++;
       bytes += info.size;
     });
+    await content.deleteMany(present); // one call: a pack is rewritten once for all its dead blobs
     return { blobs, bytes };
   } finally {
     await lock.release();

@@ -116,7 +116,7 @@ export async function fetchClosure(repo: Repository, scratch: LocalContentStore,
       for (const d of current) if (d.mediaType !== MediaType.LifeboatChunk) next.push(...(await childrenOf(scratch, d)));
       level = next;
     }
-    await locateChunks(repo, chunks, join(scratch.root, 'packs'), spans, { count, concurrency: opts.concurrency ?? 4, ...(opts.signal ? { signal: opts.signal } : {}) });
+    await locateChunks(repo, chunks, join(scratch.root, 'fetched-packs'), spans, { count, concurrency: opts.concurrency ?? 4, ...(opts.signal ? { signal: opts.signal } : {}) });
   } finally {
     task.done();
   }

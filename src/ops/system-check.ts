@@ -17,8 +17,11 @@ import { SnapshotRefs } from '../volumes/snapshot-refs.js';
 import { markLive } from './gc.js';
 
 export interface CheckProblem {
-  kind: 'corrupt' | 'missing' | 'invalid';
-  digest: Digest;
+  kind: 'corrupt' | 'missing' | 'invalid' | 'corrupt-pack';
+  /** The blob (every kind but corrupt-pack). */
+  digest?: Digest;
+  /** The pack under packs/ whose blobs cannot be found (corrupt-pack). */
+  pack?: string;
   detail: string;
 }
 
@@ -61,6 +64,10 @@ export async function checkStore(content: LocalContentStore, opts: { repair?: bo
     }
   }
   task.done();
+  for (const bad of (await content.packs.ready()).bad) {
+    problems.push({ kind: 'corrupt-pack', pack: bad.pack, detail: `${bad.error}; its blobs are not in the store` });
+    if (opts.repair) await content.packs.quarantinePack(bad.pack);
+  }
 
   const skipCorrupt = (c: Children): Children => async (d: Descriptor) => (corrupt.has(d.digest) ? [] : c(d).catch(() => []));
   const { missing, roots } = await markLive(content, skipCorrupt);

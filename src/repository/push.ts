@@ -14,7 +14,6 @@
  *
  * The caller holds a repository lock (shared is enough) for the whole push and the ref after it.
  */
-import { readFile } from 'node:fs/promises';
 import type { Digest } from '../core/digest.js';
 import { DigestMismatchError, IntegrityError, NotFoundError, isErrno } from '../core/errors.js';
 import type { Descriptor } from '../core/oci.js';
@@ -112,12 +111,8 @@ async function walk(has: (d: Digest) => boolean, roots: Descriptor[], children: 
  * disk latency.
  */
 async function readSmallBlob(store: LocalContentStore, t: Todo & { mediaType: string }): Promise<Buffer> {
-  let data: Buffer;
-  try {
-    data = await readFile(store.blobPath(t.digest));
-  } catch (err) {
-    throw isErrno(err, 'ENOENT') ? missingBlob(t) : err;
-  }
+  const data = await store.readStored(t.digest); // a blob file, or a chunk in one of the store's packs
+  if (!data) throw missingBlob(t);
   const actual = sha256Of(data);
   if (actual !== t.digest) {
     void store.quarantine(t.digest);

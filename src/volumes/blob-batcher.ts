@@ -22,6 +22,7 @@ export class BlobBatcher {
   private pending = 0;
   private pendingBytes = 0;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<DurabilityBatch>();
 
   /** `presync` writes the data back before a flush (a worker's syncfs), so the flush's own syncfs is short. */
   constructor(
@@ -44,6 +45,21 @@ export class BlobBatcher {
     if (this.pending >= FLUSH_BLOBS || this.pendingBytes >= FLUSH_BYTES) this.rotate();
   }
 
+  /** Whether a blob is pending: in the open batch, or in one being flushed (not yet renamed). */
+  has(digest: Digest): boolean {
+    if (this.batch.has(digest)) return true;
+    for (const b of this.inFlight) if (b.has(digest)) return true;
+    return false;
+  }
+
+  /** A file that is not a blob (a sealed pack), named at `final` by the batch's flush; not counted in `added`. */
+  addFile(tmp: string, final: string, size: number, named: () => void): void {
+    this.batch.addFile(tmp, final, named);
+    this.pending++;
+    this.pendingBytes += size;
+    if (this.pending >= FLUSH_BLOBS || this.pendingBytes >= FLUSH_BYTES) this.rotate();
+  }
+
   /** Stores a document blob (a tree) written here on the main thread. */
   blob(bytes: Uint8Array): { digest: Digest; size: number } {
     const digest = sha256Of(bytes);
@@ -56,9 +72,11 @@ export class BlobBatcher {
     this.batch = this.content.newBatch();
     this.pending = 0;
     this.pendingBytes = 0;
+    this.inFlight.add(full);
     const next = this.flushing.then(async () => {
       await this.presync();
       await full.flush();
+      this.inFlight.delete(full);
     });
     next.catch(() => undefined); // handled by whoever awaits flush() or discard()
     this.flushing = next;
@@ -73,6 +91,8 @@ export class BlobBatcher {
   /** Throws away blobs not yet flushed (a failed snapshot; flushed ones are left for GC). */
   async discard(): Promise<void> {
     await this.flushing.catch(() => undefined);
+    for (const b of this.inFlight) await b.discard(); // a flush that failed
+    this.inFlight.clear();
     await this.batch.discard();
   }
 }

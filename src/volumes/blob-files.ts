@@ -1,6 +1,7 @@
 /**
- * Blob files written without the async blob writer, for the snapshot and restore hot paths (which
- * run in worker threads, see io-worker.ts, where async fs costs more than the syscall itself).
+ * Blob files written and read without the async blob writer, for the snapshot's trees (written on
+ * the main thread in a durability batch) and the restore's chunks stored before the store had
+ * packs (read in worker threads, see io-worker.ts, where async fs costs more than the syscall).
  *
  * Same protocol as content/blob-writer.ts in a durability batch: the bytes go to a fresh temp file
  * in ingest/ (named <pid>-<random>, so cleanIngest recognizes it once this process is gone), the

@@ -35,6 +35,8 @@ export interface BlobSink {
    * destination without anyone walking its trees again.
    */
   refer(blobs: readonly Descriptor[]): void;
+  /** False: trees are not handed over (the local store's sink: trees are blob files there anyway). */
+  readonly takesTrees?: boolean;
 }
 
 /**
@@ -73,6 +75,7 @@ export class SinkFeed {
 
   /** A tree blob written on the main thread (also stored locally by the caller). */
   tree(digest: Digest, bytes: Uint8Array): void {
+    if (this.sink.takesTrees === false) return;
     this.enqueue(() => (this.failure ? Promise.resolve() : this.one(digest, bytes)));
   }
 
@@ -109,14 +112,14 @@ export class SinkFeed {
 }
 
 /**
- * The I/O workers for one snapshot: with a sink, a pool that carries segments into a feed, and a
- * signal that also fires when the sink fails (so the walk stops). Without one, a plain pool.
+ * The I/O workers for one snapshot: a pool that carries segments into a feed, and a signal that
+ * also fires when the sink fails (so the walk stops).
  */
-export function snapshotWorkers(sink: BlobSink | undefined, workers?: number, signal?: AbortSignal): { pool: WorkerPool; feed?: SinkFeed; signal?: AbortSignal } {
-  if (!sink) return { pool: new WorkerPool(workers), ...(signal ? { signal } : {}) };
+export function snapshotWorkers(sink: BlobSink, workers?: number, signal?: AbortSignal): { pool: WorkerPool; feed: SinkFeed; signal: AbortSignal } {
   let feed: SinkFeed | undefined;
   const failed = new AbortController();
   const pool = new WorkerPool(workers, { onSegment: (seg, done) => (feed ? feed.segment(seg, done) : done()) });
-  feed = new SinkFeed(sink, (err) => failed.abort(err));
-  return { pool, feed, signal: signal ? AbortSignal.any([signal, failed.signal]) : failed.signal };
+  const made = new SinkFeed(sink, (err) => failed.abort(err));
+  feed = made;
+  return { pool, feed: made, signal: signal ? AbortSignal.any([signal, failed.signal]) : failed.signal };
 }

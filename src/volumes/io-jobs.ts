@@ -15,10 +15,10 @@ import type { StoredFile } from './store-file-sync.js';
 
 export type Job =
   /**
-   * `send`: new chunks go to the main thread in segments (a snapshot into a sink), not to ingest/.
+   * New chunks go to the main thread in segments (chunk-outbox.ts), which hands them to the sink.
    * `previous`: per file, its chunks in the parent snapshot (a changed file mostly keeps them).
    */
-  | { kind: 'store'; paths: StorePaths; chunker: ChunkerParams; files: HostPath[]; sizes: number[]; send?: boolean; previous?: Array<ContentRef[] | null> }
+  | { kind: 'store'; chunker: ChunkerParams; files: HostPath[]; sizes: number[]; previous?: Array<ContentRef[] | null> }
   | { kind: 'restore'; paths: StorePaths; sameOwner: boolean; isRoot: boolean; files: RestoreFileJob[] }
   /** syncfs(2) on the filesystem holding `path`: the slow part of a batch flush, off the main thread. */
   | { kind: 'syncfs'; path: string }

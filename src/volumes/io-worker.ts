@@ -3,7 +3,7 @@
  * syscalls themselves (a thread-pool round trip and a promise each), and a volume is mostly small
  * files; here every call is synchronous, and two or more workers read or write in parallel while
  * the main thread walks directories. Each job is a group of files: stored (read, chunk, hash,
- * compress, stage new blobs or post them to the main thread) or restored (verified chunks → a new
+ * compress, post new chunks to the main thread for the snapshot's sink) or restored (verified chunks → a new
  * file with its metadata); a directory scanned (lstat, xattrs, link targets); or a syncfs, so the
  * main thread's batch flush finds little left to write back.
  */
@@ -37,9 +37,7 @@ function sinkOutbox(): ChunkOutbox {
 function run(job: Job): JobResult {
   if (job.kind === 'store') {
     codec ??= new ChunkCodec(job.chunker.max);
-    store ??= { chunker: new Chunker(job.chunker), codec, paths: job.paths };
-    store.paths = job.paths;
-    store.out = job.send ? sinkOutbox() : undefined;
+    store ??= { chunker: new Chunker(job.chunker), codec, out: sinkOutbox() };
     try {
       const files: StoreOutcome[] = job.files.map((p, i) => {
         try {
@@ -49,10 +47,10 @@ function run(job: Job): JobResult {
           throw err;
         }
       });
-      store.out?.flush(); // the job's chunks reach the main thread before its result
+      store.out.flush(); // the job's chunks reach the main thread before its result
       return { kind: 'store', files };
     } catch (err) {
-      store.out?.discard();
+      store.out.discard();
       throw err;
     }
   }

@@ -14,6 +14,7 @@ import type { RootMeta, SnapshotRecord, SnapshotStats } from '../core/volume-sna
 import type { LocalContentStore } from '../content/local-store.js';
 import { BlobBatcher } from './blob-batcher.js';
 import { snapshotWorkers, type BlobSink } from './blob-sink.js';
+import { LocalPackSink } from './local-pack-sink.js';
 import { TreeWriter } from './tree-writer.js';
 
 export interface ReadTreeOptions {
@@ -38,8 +39,12 @@ export interface ReadTree {
 
 export async function readTree(content: LocalContentStore, dir: string, opts: ReadTreeOptions = {}): Promise<ReadTree> {
   const started = Date.now();
-  const { pool, feed, signal } = snapshotWorkers(opts.sink, opts.workers, opts.signal);
-  const blobs = new BlobBatcher(content, async () => void (await pool.run({ kind: 'syncfs', path: content.ingestDir })));
+  let presync = async (): Promise<void> => {};
+  const blobs = new BlobBatcher(content, () => presync());
+  // Without a sink of the caller's, new chunks go into the store's packs through the same feed.
+  const local = opts.sink ? undefined : new LocalPackSink(content, await content.packs.ready(), blobs);
+  const { pool, feed, signal } = snapshotWorkers(opts.sink ?? local!, opts.workers, opts.signal);
+  presync = async () => void (await pool.run({ kind: 'syncfs', path: content.ingestDir }));
   const writer = new TreeWriter({ content, blobs, feed, pool, chunker: opts.chunker ?? DEFAULT_CHUNKER, signal, onRead: (n) => opts.task?.advance(n) });
   let result: Awaited<ReturnType<TreeWriter['writeRoot']>>;
   try {
@@ -49,18 +54,26 @@ export async function readTree(content: LocalContentStore, dir: string, opts: Re
     } finally {
       await release();
     }
-    await feed?.drain();
+    await feed.drain();
+    local?.seal();
     await blobs.flush();
   } catch (err) {
-    feed?.cancel(err);
-    await feed?.drain().catch(() => undefined);
+    feed.cancel(err);
+    await feed.drain().catch(() => undefined);
+    local?.discard();
     await blobs.discard().catch(() => undefined);
     throw err;
   } finally {
     await pool.close();
   }
+  if (local && local.lacking.size > 0 && opts.parentTree) {
+    // The parent names chunks this store no longer has (lost, or quarantined as bad): read
+    // everything again, so this snapshot stores them afresh. What was packed above is reused.
+    const { parentTree: _, ...again } = opts;
+    return readTree(content, dir, again);
+  }
   const c = writer.counters;
-  const added = (feed ?? blobs).added;
+  const added = local ? { blobs: feed.added.blobs + blobs.added.blobs, bytes: feed.added.bytes + blobs.added.bytes } : feed.added;
   const stats: SnapshotStats = {
     files: c.files,
     dirs: c.dirs,

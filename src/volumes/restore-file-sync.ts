@@ -7,10 +7,9 @@
  * The file is created where the caller says (a temporary name when its real name is not UTF-8)
  * and renamed to its final name when complete.
  *
- * A chunk's stored bytes come from its blob file in the content store, or, for a restore from a
- * repository, straight out of a pack file (`PackSpan`: the repository's own pack when it is a local
- * directory, or the ranges of it fetched into the restore's scratch directory), so a restore of
- * 20,000 chunks does not first write and delete 20,000 blob files. A pack may hold the stored
+ * A chunk's stored bytes come straight out of a pack file (`PackSpan`: one of the content store's
+ * packs, a local repository's own pack, or the ranges of a remote one fetched into the restore's
+ * scratch directory), or, for chunks stored before the store had packs, from a blob file. A pack may hold the stored
  * bytes zstd-encoded once more; they are decoded here and then verified exactly as a blob file's.
  */
 import { closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
@@ -40,6 +39,8 @@ export interface PackSpan {
   offset: number;
   length: number;
   zstd: boolean;
+  /** The local store's own pack: a chunk that fails verification is quarantined there. */
+  quarantine?: boolean;
 }
 
 /** Per-worker state for restoring: the codec and the read buffer, reused for every chunk. */
@@ -103,7 +104,7 @@ export function readChunkSync(ctx: RestoreContext, ref: ChunkRef, span?: PackSpa
   const actual = sha256Of(bytes);
   if (actual !== ref.digest) {
     const err = new DigestMismatchError(ref.digest, actual, span ? `chunk in pack ${span.file}` : 'stored chunk');
-    if (!span) err.data.quarantine = ref.digest; // a store blob heals by being written again; a pack is the repository's
+    if (!span || span.quarantine) err.data.quarantine = ref.digest; // the store heals by storing it again; a repository's pack is not ours
     throw err;
   }
   return ctx.codec.decode(bytes, ref);

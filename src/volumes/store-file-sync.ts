@@ -2,16 +2,15 @@
  * One regular file → its content refs, synchronously (this runs in an I/O worker thread, see
  * io-worker.ts). The file is read through one buffer per worker (max chunk + READ_SIZE, reused for
  * every file: no allocation per file), cut by the content-defined chunker, and each new chunk is
- * staged as a blob file before the buffer moves on (or, for a snapshot into a sink, copied into
- * the worker's outbox for the main thread: chunk-outbox.ts). Reads go to EOF, so a file that grew
- * since it was stat'ed is taken whole and its size recorded from what was read. O_NOATIME when
- * allowed.
+ * copied into the worker's outbox for the main thread (chunk-outbox.ts), which hands it to the
+ * snapshot's sink (the store's packs, or a repository) before the buffer moves on. Reads go to
+ * EOF, so a file that grew since it was stat'ed is taken whole and its size recorded from what
+ * was read. O_NOATIME when allowed.
  */
-import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { Chunker } from '../core/chunker.js';
 import { isErrno } from '../core/errors.js';
 import { isHole, type ContentRef } from '../core/volume-snapshot-format.js';
-import { blobExists, stageBlob, type StagedBlob, type StorePaths } from './blob-files.js';
 import { knownChunks, type ChunkCodec } from './chunk-codec.js';
 import type { ChunkOutbox } from './chunk-outbox.js';
 import type { HostPath } from './host-dir.js';
@@ -21,9 +20,8 @@ const READ_SIZE = 1024 * 1024;
 export interface StoreContext {
   chunker: Chunker;
   codec: ChunkCodec;
-  paths: StorePaths;
-  /** Set: new chunks go here (to the main thread) instead of being staged in ingest/. */
-  out?: ChunkOutbox;
+  /** New chunks go here (to the main thread). */
+  out: ChunkOutbox;
   /** Reused across files; grown on first use. */
   buf?: Buffer;
 }
@@ -31,8 +29,6 @@ export interface StoreContext {
 export interface StoredFile {
   chunks: ContentRef[];
   size: number;
-  /** New blobs written to ingest/, for the caller's durability batch. */
-  staged: StagedBlob[];
 }
 
 function openForRead(path: HostPath): number {
@@ -48,12 +44,11 @@ function openForRead(path: HostPath): number {
 /**
  * `known` is the file's size when it was scanned: a short read past it is EOF (no extra read).
  * `previous` is the file's chunk list in the parent snapshot: chunks found in it again are not
- * compressed or stored again (chunk-codec.ts); in the store, one that has gone missing is.
+ * compressed or sent again (chunk-codec.ts); the sink's `refer` catches one the store has lost.
  */
 export function storeFileSync(path: HostPath, ctx: StoreContext, known = Number.MAX_SAFE_INTEGER, previous?: readonly ContentRef[]): StoredFile {
   const { max } = ctx.chunker.params;
   const buf = (ctx.buf ??= Buffer.allocUnsafe(max + READ_SIZE));
-  const staged: StagedBlob[] = [];
   const chunks: ContentRef[] = [];
   const same = knownChunks(previous);
   const fd = openForRead(path);
@@ -79,21 +74,14 @@ export function storeFileSync(path: HostPath, ctx: StoreContext, known = Number.
       if (start === end) break;
       const len = ctx.chunker.cut(buf, start, end, eof);
       const data = buf.subarray(start, start + len);
-      let { ref, stored } = ctx.codec.encode(data, same);
-      if (!stored && !isHole(ref) && !ctx.out && !blobExists(ctx.paths, ref.digest, ref.size)) ({ ref, stored } = ctx.codec.encode(data));
-      if (stored && !isHole(ref)) {
-        if (ctx.out) ctx.out.add(ref.digest, stored);
-        else if (!staged.some((s) => s.digest === ref.digest) && !blobExists(ctx.paths, ref.digest, ref.size)) staged.push(stageBlob(ctx.paths, ref.digest, stored));
-      }
+      const { ref, stored } = ctx.codec.encode(data, same);
+      if (stored && !isHole(ref)) ctx.out.add(ref.digest, stored);
       const prev = chunks[chunks.length - 1];
       if (prev && isHole(prev) && isHole(ref)) prev.hole += ref.hole; // one entry per sparse stretch
       else chunks.push(ref);
       start += len;
     }
-    return { chunks, size: read, staged };
-  } catch (err) {
-    for (const s of staged) unlinkSync(s.tmp);
-    throw err;
+    return { chunks, size: read };
   } finally {
     closeSync(fd);
   }

@@ -11,8 +11,9 @@
  * native xattr calls need a string path) and renamed to their raw bytes once complete. Devices
  * need root and are counted when skipped. A chunk that fails verification is quarantined.
  *
- * Chunks are read from the store's blob files, or, when `spans` is given (a restore from a
- * repository), out of the pack files it names; trees always come from `content`.
+ * Chunks are read out of the store's packs (or, stored before packs, its blob files), or, when
+ * `spans` is given (a restore from a repository), out of the pack files it names; trees always
+ * come from `content`.
  *
  * `patch` turns a directory that holds snapshot A (restored earlier by this class, and private
  * since) into snapshot B: a subtree whose tree digest did not change is not even read, an entry
@@ -90,12 +91,14 @@ export class TreeRestorer {
 
   /** Restores the tree `digest` into the existing, empty directory `target` (its own metadata is the caller's). */
   async restore(target: string, digest: Digest): Promise<void> {
+    await this.opts.content.packs.ready();
     await (await this.walk(HostDir.root(target), digest, [])).done;
   }
 
   /** Makes `target`, which holds the tree `base` exactly, hold the tree `digest` (its own metadata is the caller's). */
   async patch(target: string, base: Digest, digest: Digest): Promise<void> {
     if (this.opts.filter) throw new PatchUnsupported('a patch restores whole trees');
+    await this.opts.content.packs.ready();
     await (await this.walkPatch(HostDir.root(target), base, digest, [])).done;
   }
 
@@ -219,7 +222,7 @@ export class TreeRestorer {
     if (first) return first.then((source) => linkSync(source, final));
     const temp = isUtf8(name) ? undefined : Buffer.from(`.lifeboat-restore-${randomBytes(6).toString('hex')}`);
     const create = temp ? dir.child(temp) : final;
-    group.jobs.push({ create, alias: dir.childAlias(temp ?? name)!, ...(temp ? { final } : {}), entry: e, ...(this.opts.spans ? { spans: this.spansOf(e) } : {}) });
+    group.jobs.push({ create, alias: dir.childAlias(temp ?? name)!, ...(temp ? { final } : {}), entry: e, spans: this.spansOf(e) });
     group.bytes += e.size ?? 0;
     this.counters.files++;
     let after: (() => void) | undefined;
@@ -231,7 +234,8 @@ export class TreeRestorer {
   private spansOf(e: TreeEntry): Array<PackSpan | null> {
     return (e.chunks ?? []).map((c) => {
       if (isHole(c)) return null;
-      const span = this.opts.spans!.get(c.digest);
+      if (!this.opts.spans) return this.opts.content.packs.span(c.digest) ?? null; // null: a blob file
+      const span = this.opts.spans.get(c.digest);
       if (!span) throw new IntegrityError(`chunk ${c.digest} was not fetched for this restore`, { code: 'MISSING_BLOB', data: { digest: c.digest } });
       return span;
     });

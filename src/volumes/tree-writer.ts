@@ -42,8 +42,8 @@ export interface TreeWriterCounters {
 export interface TreeWriterOptions {
   content: LocalContentStore;
   blobs: BlobBatcher;
-  /** Set: chunks go to this sink instead of the store (the pool must carry segments to it); trees go to both. */
-  feed?: SinkFeed;
+  /** Where chunks go (the pool carries segments to it): the store's packs, or a repository; trees go to the store too. */
+  feed: SinkFeed;
   pool: WorkerPool;
   chunker: ChunkerParams;
   onRead?: (bytes: number) => void;
@@ -193,14 +193,14 @@ export class TreeWriter {
   private storeTree(tree: Tree, parent: Parent | undefined): StoredTree {
     const json = JSON.stringify(tree); // = encodeTree's bytes
     const stored = parent && parent.json === json ? parent.blob : this.putTree(compressTreeJson(Buffer.from(json)));
-    this.opts.feed?.refer(tree, { mediaType: MediaType.LifeboatTree, ...stored });
+    this.opts.feed.refer(tree, { mediaType: MediaType.LifeboatTree, ...stored });
     return stored;
   }
 
   /** A tree blob into the store (durably, in the batch) and into the sink, if any. */
   private putTree(bytes: Buffer): StoredTree {
     const stored = this.opts.blobs.blob(bytes);
-    this.opts.feed?.tree(stored.digest, bytes);
+    this.opts.feed.tree(stored.digest, bytes);
     return stored;
   }
 
@@ -208,14 +208,13 @@ export class TreeWriter {
   private async flushTasks(tasks: FileTask[]): Promise<void> {
     if (tasks.length === 0) return;
     const group = tasks.splice(0);
-    const { content, pool, chunker } = this.opts;
+    const { pool, chunker } = this.opts;
     await pool.ready();
-    const job = { kind: 'store' as const, paths: { ingestDir: content.ingestDir, blobsDir: content.blobsDir }, chunker, files: group.map((t) => t.path), sizes: group.map((t) => t.size), send: !!this.opts.feed, previous: group.map((t) => t.previous ?? null) };
+    const job = { kind: 'store' as const, chunker, files: group.map((t) => t.path), sizes: group.map((t) => t.size), previous: group.map((t) => t.previous ?? null) };
     pool.run(job).then(
       (r) => {
         if (r.kind !== 'store') throw new Error('unexpected worker result');
         r.files.forEach((o, i) => {
-          if (!('gone' in o)) for (const st of o.staged) this.opts.blobs.add(st);
           group[i]!.resolve(o);
         });
       },
@@ -264,7 +263,7 @@ export class TreeWriter {
     if (s.nlink > 1) entry.nlink = s.nlink;
     if (prev?.type === 'file' && prev.size === s.size && prev.mtime === entry.mtime && prev.ctime === s.ctime && prev.inode === s.inode && prev.chunks) {
       this.counters.unchangedFiles++;
-      return this.finish(entry, { chunks: prev.chunks, size: s.size, staged: [] })!;
+      return this.finish(entry, { chunks: prev.chunks, size: s.size })!;
     }
     let job = s.nlink > 1 ? this.hardlinks.get(s.inode) : undefined;
     if (!job) {

@@ -6,7 +6,8 @@
  * tests use; `stores()` sets up a LocalContentStore and a VolumeStore under one temp root.
  */
 import { execFileSync } from 'node:child_process';
-import { linkSync, lutimesSync, mkdirSync, openSync, closeSync, writeSync, ftruncateSync, symlinkSync, lchownSync, chmodSync, renameSync } from 'node:fs';
+import { linkSync, lutimesSync, mkdirSync, openSync, closeSync, writeSync, ftruncateSync, symlinkSync, lchownSync, chmodSync, renameSync, statSync } from 'node:fs';
+import type { Digest } from '../../src/core/digest.js';
 import { isUtf8 } from 'node:buffer';
 import { native, S_IFBLK, S_IFCHR, S_IFIFO } from '../../src/platform/native.js';
 import { HostDir } from '../../src/volumes/host-dir.js';
@@ -142,4 +143,15 @@ export function hasAcl(): boolean {
 /** A content store and a volume store under one root (the layout the CLI uses). */
 export async function stores(root: string): Promise<{ content: LocalContentStore; volumes: VolumeStore }> {
   return { content: await LocalContentStore.open(root), volumes: new VolumeStore(root) };
+}
+
+/**
+ * Where a stored chunk's bytes are on disk: inside one of the store's packs, or (stored before
+ * packs) its own blob file. Tests corrupt chunks here.
+ */
+export async function chunkBytesAt(content: LocalContentStore, digest: Digest): Promise<{ file: string; offset: number; length: number }> {
+  const span = (await content.packs.ready()).span(digest);
+  if (span) return { file: span.file, offset: span.offset, length: span.length };
+  const file = content.blobPath(digest);
+  return { file, offset: 0, length: statSync(file).size };
 }

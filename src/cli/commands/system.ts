@@ -18,7 +18,7 @@ export function register(program: Command): void {
           [
             `checked ${r.blobs} blobs (${humanSize(r.bytes)}) and ${r.roots} refs`,
             ...r.held.map((h) => `${h.snapshots} volume snapshot(s) keep their file chunks in repository ${h.repository.slice(0, 12)} (backups); only their trees are here`),
-            ...r.problems.map((p) => `${p.kind}: ${p.digest}: ${p.detail}`),
+            ...r.problems.map((p) => `${p.kind}: ${p.digest ?? `packs/${p.pack}`}: ${p.detail}`),
             r.problems.length ? '' : 'no errors were found',
             '',
           ].join('\n'),

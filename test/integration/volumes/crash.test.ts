@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -32,8 +32,9 @@ test('a snapshot killed with kill -9 leaves no snapshot, and the next run succee
   const layout = storeLayout(root);
   const child = spawn(process.execPath, [BIN, 'volume', 'snapshot', 'v'], { env: { ...process.env, LIFEBOAT_ROOT: root, LIFEBOAT_NO_PROGRESS: '1' }, stdio: 'ignore' });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-  // Wait until it is writing blobs, then kill it where it stands.
-  for (let i = 0; i < 2000 && readdirSync(layout.ingest).length + (existsSync(layout.blobs) ? readdirSync(layout.blobs).length : 0) < 20; i++) await sleep(5);
+  // Wait until it is writing packs (one named, or 4 MiB in ingest/), then kill it where it stands.
+  const writing = () => readdirSync(layout.packs).length > 0 || readdirSync(layout.ingest).reduce((n, f) => n + (statSync(join(layout.ingest, f), { throwIfNoEntry: false })?.size ?? 0), 0) >= 4 << 20;
+  for (let i = 0; i < 2000 && !(existsSync(layout.packs) && writing()); i++) await sleep(5);
   child.kill('SIGKILL');
   assert.equal(await exited, 'SIGKILL', 'the snapshot was still running when killed');
 

@@ -5,18 +5,18 @@
  * existing volume exactly as it was.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdirSync, symlinkSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, symlinkSync, readdirSync, existsSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { IntegrityError, ConflictError } from '../../../src/core/errors.js';
-import { hexOf } from '../../../src/core/digest.js';
+import { hexOf, type Digest } from '../../../src/core/digest.js';
 import { isHole } from '../../../src/core/volume-snapshot-format.js';
 import { restoreVolume } from '../../../src/volumes/restore-volume.js';
 import { takeSnapshot } from '../../../src/volumes/take-snapshot.js';
 import { walkSnapshot } from '../../../src/volumes/snapshot-walk.js';
 import { diffRaw, rawTree } from '../../helpers/raw-tree.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { stores } from '../../helpers/volume-fixtures.js';
+import { chunkBytesAt, stores } from '../../helpers/volume-fixtures.js';
 
 async function setup(t: Parameters<typeof tempDir>[0]) {
   const root = await tempDir(t);
@@ -55,22 +55,22 @@ test('a full restore over a volume with a planted symlink (data -> /etc style) n
   assert.equal(readFileSync(join(volumes.dataPath('v'), 'data', 'new.txt'), 'utf8'), 'new file\n');
 });
 
-test('a corrupted chunk fails the restore with an integrity error and changes nothing', async (t) => {
+test('a corrupted chunk fails the restore with an integrity error and changes nothing; the next snapshot stores it afresh', async (t) => {
   const { content, volumes, snap } = await setup(t);
   await volumes.create('target');
   writeFileSync(join(volumes.dataPath('target'), 'keep.txt'), 'existing data\n');
   const before = await rawTree(volumes.dataPath('target'));
-  let chunk: string | undefined;
-  let digest = '';
+  let digest: Digest | undefined;
   for await (const { entry } of walkSnapshot(content, snap.record.tree.digest)) {
     const c = entry.chunks?.find((x) => !isHole(x));
-    if (c && !isHole(c) && entry.size === 'from the snapshot\n'.length) {
-      chunk = content.blobPath(c.digest);
-      digest = hexOf(c.digest);
-    }
+    if (c && !isHole(c) && entry.size === 'from the snapshot\n'.length) digest = c.digest;
   }
-  assert.ok(chunk);
-  writeFileSync(chunk, 'from the snapshoT\n'); // same size, one bit flipped
+  assert.ok(digest);
+  const at = await chunkBytesAt(content, digest);
+  assert.equal(at.length, 'from the snapshot\n'.length, 'the chunk is stored as it is');
+  const fd = openSync(at.file, 'r+');
+  writeSync(fd, 'from the snapshoT\n', at.offset); // same size, one bit flipped
+  closeSync(fd);
   await assert.rejects(restoreVolume(content, volumes, snap, { to: 'target', overwrite: true }), (err: unknown) => {
     assert.ok(err instanceof IntegrityError, String(err));
     assert.match((err as Error).message, /digest mismatch/);
@@ -80,5 +80,13 @@ test('a corrupted chunk fails the restore with an integrity error and changes no
   assert.deepEqual(readdirSync(join(volumes.dir, 'target')).sort(), ['_data', 'meta.json'], 'no staging directory is left behind');
   await assert.rejects(restoreVolume(content, volumes, snap, { to: 'fresh' }), IntegrityError);
   assert.equal(await volumes.exists('fresh'), false, 'a failed restore into a new volume creates no volume');
-  assert.ok(existsSync(join(content.quarantineDir, digest)), 'the bad chunk was moved to quarantine (the next write of it heals the store)');
+  assert.ok(existsSync(join(content.quarantineDir, `${hexOf(digest)}.packed`)), 'the bad chunk is quarantined');
+  assert.equal(await content.info(digest), undefined, 'and no longer served');
+
+  // The next snapshot of the unchanged volume would reuse the parent's chunk list; it must see
+  // that the store lost one of them and read the volume again, so the data is stored afresh.
+  const again = await takeSnapshot(content, volumes, 'v');
+  assert.equal(again.record.stats.unchangedFiles, 0, 'the snapshot read every file again');
+  await restoreVolume(content, volumes, again, { to: 'healed' });
+  assert.equal(readFileSync(join(volumes.dataPath('healed'), 'data', 'victim.txt'), 'utf8'), 'from the snapshot\n');
 });

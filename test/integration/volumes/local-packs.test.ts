@@ -1,0 +1,128 @@
+/**
+ * The store's packs for volume snapshot chunks (content/local-packs.ts), on a real filesystem: a
+ * snapshot of many small files writes a few packs instead of a file per chunk; GC rewrites a pack
+ * with dead chunks and removes one with nothing live, and what stays live still restores; a pack
+ * whose trailer is damaged is reported by `system check` and set aside by --repair; a store opened
+ * before another one wrote packs finds them.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Digest } from '../../../src/core/digest.js';
+import { isHole } from '../../../src/core/volume-snapshot-format.js';
+import { LocalContentStore } from '../../../src/content/local-store.js';
+import { collectGarbage } from '../../../src/ops/gc.js';
+import { checkStore } from '../../../src/ops/system-check.js';
+import { forgetSnapshots } from '../../../src/ops/volume-forget.js';
+import { restoreVolume } from '../../../src/volumes/restore-volume.js';
+import { walkSnapshot } from '../../../src/volumes/snapshot-walk.js';
+import { takeSnapshot } from '../../../src/volumes/take-snapshot.js';
+import { diffRaw, rawTree } from '../../helpers/raw-tree.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { chunkBytesAt, stores } from '../../helpers/volume-fixtures.js';
+
+function fill(dir: string, prefix: string, files: number, size: number): void {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < files; i++) writeFileSync(join(dir, `${prefix}${i}`), randomBytes(size));
+}
+
+async function chunksOf(content: LocalContentStore, tree: Digest): Promise<Map<string, Digest>> {
+  const out = new Map<string, Digest>();
+  for await (const { components, entry } of walkSnapshot(content, tree)) {
+    const c = entry.chunks?.find((x) => !isHole(x));
+    if (c && !isHole(c)) out.set(components.map((b) => b.toString()).join('/'), c.digest);
+  }
+  return out;
+}
+
+test('a snapshot of 2,000 small files writes one pack, not a file per chunk, and restores bit for bit', async (t) => {
+  const root = await tempDir(t);
+  const { content, volumes } = await stores(root);
+  await volumes.create('v');
+  fill(join(volumes.dataPath('v'), 'a'), 'f', 2000, 1024);
+  const snap = await takeSnapshot(content, volumes, 'v');
+  const packs = readdirSync(content.packs.dir);
+  assert.equal(packs.length, 1, `2 MB of chunks fit one pack (${packs.length})`);
+  const blobFiles = readdirSync(content.blobsDir).length;
+  assert.ok(blobFiles <= 4, `only trees and the record are blob files (${blobFiles})`);
+  assert.equal(snap.record.stats.newBlobs, 2000 + blobFiles - 1, 'every chunk and tree counts as added');
+  await restoreVolume(content, volumes, snap, { to: 'back' });
+  assert.deepEqual(diffRaw(await rawTree(volumes.dataPath('v')), await rawTree(volumes.dataPath('back'))), []);
+  assert.deepEqual((await checkStore(content)).problems, []);
+});
+
+test('GC rewrites a pack with dead chunks, removes one with nothing live, and what is live still restores', async (t) => {
+  const root = await tempDir(t);
+  const { content, volumes } = await stores(root);
+  await volumes.create('v');
+  const data = volumes.dataPath('v');
+  fill(join(data, 'keep'), 'k', 50, 4096);
+  fill(join(data, 'drop'), 'd', 50, 4096);
+  const first = await takeSnapshot(content, volumes, 'v');
+  const [firstPack] = readdirSync(content.packs.dir);
+  rmSync(join(data, 'drop'), { recursive: true });
+  fill(join(data, 'new'), 'n', 50, 4096);
+  const second = await takeSnapshot(content, volumes, 'v');
+  assert.equal(readdirSync(content.packs.dir).length, 2, 'the second snapshot packed only its new chunks');
+  const dropped = [...(await chunksOf(content, first.record.tree.digest))].filter(([p]) => p.startsWith('drop/')).map(([, d]) => d);
+  assert.equal(dropped.length, 50);
+
+  await forgetSnapshots(content, { volume: 'v', ids: [first.id] });
+  const gc = await collectGarbage(content);
+  const after = readdirSync(content.packs.dir);
+  assert.equal(after.length, 2);
+  assert.ok(!after.includes(firstPack!), 'the pack with dead chunks was rewritten under a new name');
+  for (const d of dropped) assert.equal(await content.info(d), undefined, 'a dead chunk is gone');
+  assert.ok(gc.reclaimedBytes >= 50 * 4096, `reclaimed ${gc.reclaimedBytes} bytes`);
+  assert.deepEqual((await checkStore(content)).problems, [], 'nothing the live snapshot needs went');
+  await restoreVolume(content, volumes, second, { to: 'back' });
+  assert.deepEqual(diffRaw(await rawTree(data), await rawTree(volumes.dataPath('back'))), []);
+
+  // Forgetting the last snapshot leaves nothing live: its packs go too.
+  await forgetSnapshots(content, { volume: 'v', ids: [second.id] });
+  await collectGarbage(content);
+  assert.deepEqual(readdirSync(content.packs.dir), [], 'packs with nothing live are removed');
+});
+
+test('a pack with a damaged trailer: system check reports it, --repair sets it aside, and the next snapshot stores the chunks again', async (t) => {
+  const root = await tempDir(t);
+  const { content, volumes } = await stores(root);
+  await volumes.create('v');
+  fill(join(volumes.dataPath('v'), 'a'), 'f', 20, 2048);
+  await takeSnapshot(content, volumes, 'v');
+  const [pack] = readdirSync(content.packs.dir);
+  const file = join(content.packs.dir, pack!);
+  const fd = openSync(file, 'r+');
+  writeSync(fd, Buffer.from('XXXXXXXX'), 0, 8, statSync(file).size - 8); // the magic
+  closeSync(fd);
+
+  const fresh = await LocalContentStore.open(root);
+  const check = await checkStore(fresh);
+  assert.ok(check.problems.some((p) => p.kind === 'corrupt-pack' && p.pack === pack && /magic/.test(p.detail)), JSON.stringify(check.problems));
+  assert.ok(check.problems.some((p) => p.kind === 'missing'), 'the snapshot is reported as missing its chunks');
+  await checkStore(fresh, { repair: true });
+  assert.ok(existsSync(join(fresh.quarantineDir, `${pack}.pack`)), 'the pack is kept in quarantine as evidence');
+
+  const again = await takeSnapshot(fresh, volumes, 'v');
+  assert.equal(again.record.stats.unchangedFiles, 0, 'the chunks the parent named were read and stored again');
+  assert.deepEqual((await checkStore(fresh)).problems.filter((p) => p.kind !== 'missing'), []);
+  await restoreVolume(fresh, volumes, again, { to: 'back' });
+  assert.deepEqual(diffRaw(await rawTree(volumes.dataPath('v')), await rawTree(volumes.dataPath('back'))), []);
+});
+
+test('a store opened before another one wrote packs finds them, even within one clock tick', async (t) => {
+  const root = await tempDir(t);
+  const { content: early, volumes } = await stores(root);
+  await early.packs.ready(); // index loaded while packs/ is empty
+  const late = await LocalContentStore.open(root);
+  await volumes.create('v');
+  fill(volumes.dataPath('v'), 'f', 3, 1000);
+  const snap = await takeSnapshot(late, volumes, 'v');
+  for (const d of (await chunksOf(late, snap.record.tree.digest)).values()) {
+    const at = await chunkBytesAt(early, d);
+    assert.ok(at.file.startsWith(early.packs.dir), 'found in a pack');
+    assert.equal((await early.info(d))?.size, 1000);
+  }
+});
