@@ -19,6 +19,14 @@ test('the same key in different objects is fine, and strings with braces do not 
   assert.deepEqual(parseStrictJson('{"a":{"k":"}{\\"k\\":"},"b":{"k":2},"c":[{"k":1},{"k":2}]}'), { a: { k: '}{"k":' }, b: { k: 2 }, c: [{ k: 1 }, { k: 2 }] });
 });
 
+test('escapes: a name spelled with unicode escapes is the same name, and backslashes before a quote are counted', () => {
+  assert.throws(() => parseStrictJson('{"layers":[],"L\\u0061yers":[]}'), /"layers" and "Layers"/);
+  assert.throws(() => parseStrictJson('{"a\\\\":1,"a\\u005c":2}'), /duplicate member names: "a\\"/);
+  // "x\\" ends at the second quote (an escaped backslash, then the closing quote): the next name is k.
+  assert.deepEqual(parseStrictJson('{"v":"x\\\\","k":1,"w":"\\\\\\"","K2":2}'), { v: 'x\\', k: 1, w: '\\"', K2: 2 });
+  assert.throws(() => parseStrictJson('{"v":"x\\\\","k":1,"K":2}'), /"k" and "K"/);
+});
+
 test('oversized JSON is refused before parsing', () => {
   assert.throws(() => parseStrictJson('[' + '1,'.repeat(100) + '1]', 'doc', 50), (e: unknown) => e instanceof InvalidInputError && e.code === 'JSON_TOO_LARGE');
 });
