@@ -38,6 +38,22 @@ test('two shared locks at once are fine; an exclusive one is refused while they 
   assert.deepEqual(await listLocks(repo.backend), []);
 });
 
+test('a shared and an exclusive lock taken at the same moment never both hold (the shared one does not wait to look again)', async (t) => {
+  const { repo } = await localRepo(t);
+  for (let i = 0; i < 25; i++) {
+    const [s, x] = await Promise.all([RepoLock.acquire(repo.backend, 'shared', { settleMs: 50 }).catch((e: unknown) => e), RepoLock.acquire(repo.backend, 'exclusive', { settleMs: 50 }).catch((e: unknown) => e)]);
+    const held = [s, x].filter((l): l is RepoLock => l instanceof RepoLock);
+    assert.ok(held.length <= 1, `round ${i}: both locks were granted`);
+    for (const e of [s, x]) if (!(e instanceof RepoLock)) assert.ok(e instanceof LockedError, String(e));
+    for (const l of held) await l.release();
+    assert.deepEqual(await listLocks(repo.backend), [], 'a refused lock leaves no file');
+  }
+  const alone = Date.now();
+  const s = await RepoLock.acquire(repo.backend, 'shared', { settleMs: 1000 });
+  assert.ok(Date.now() - alone < 500, 'a shared lock is granted without the settle wait');
+  await s.release();
+});
+
 test('an exclusive lock waits for a shared one to go when asked to', async (t) => {
   const { repo } = await localRepo(t);
   const s = await RepoLock.acquire(repo.backend, 'shared', fast);
