@@ -79,11 +79,16 @@ async function metadataOutside(content: LocalContentStore, record: Descriptor, k
   return [...found.values()].filter((d) => live.has(d.digest));
 }
 
-/** Deletes the candidates nothing keeps; a busy store postpones that to `system gc` with a warning. */
-export async function releaseLocalCopies(content: LocalContentStore, candidates: Descriptor[], progress: Progress): Promise<{ blobs: number; bytes: number }> {
+/**
+ * Deletes the candidates nothing keeps; a busy store postpones that to `system gc` with a warning.
+ * `named`: the new snapshots' blobs, a closure that holds no candidate (see dropUnreferenced).
+ */
+export async function releaseLocalCopies(content: LocalContentStore, candidates: Descriptor[], progress: Progress, named?: { has(digest: Digest): boolean }): Promise<{ blobs: number; bytes: number }> {
   if (candidates.length === 0) return { blobs: 0, bytes: 0 }; // nothing to mark the store for
+  // A candidate among them (a bind snapshot sharing a tree with a volume's) and the shortcut is off.
+  const closed = named && !candidates.some((d) => named.has(d.digest)) ? named : undefined;
   try {
-    return await dropUnreferenced(content, candidates);
+    return await dropUnreferenced(content, candidates, undefined, closed);
   } catch (err) {
     if (!(err instanceof LockedError)) throw err;
     const bytes = candidates.reduce((n, d) => n + d.size, 0);

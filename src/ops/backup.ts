@@ -182,10 +182,10 @@ export async function backupContainer(deps: BackupDeps, repo: Repository, contai
         ...(captured.layerKept ? [] : [captured.layerBlob]),
         ...(await closureOf(deps.content, bindDescs)),
       ];
-      return { id, descriptor, record, candidates, ...addReports(first, second) };
+      return { id, descriptor, record, candidates, named, ...addReports(first, second) };
     }),
   );
-  const released = await releaseLocalCopies(deps.content, done.candidates, progress);
-  const { candidates: _c, ...result } = done;
+  const released = await releaseLocalCopies(deps.content, done.candidates, progress, done.named);
+  const { candidates: _c, named: _n, ...result } = done;
   return { ...result, released, durationMs: Date.now() - started };
 }

@@ -91,11 +91,16 @@ export async function allRoots(content: LocalContentStore): Promise<Descriptor[]
  * Deletes those of `candidates` that nothing keeps alive, at once instead of at the next GC (a
  * backup's dropped chunks, a restore's pulled ones). Needs the exclusive store lock like GC; when
  * another command holds the store past `timeoutMs` it gives up (LockedError) and GC does it later.
+ *
+ * `closed`: blobs the caller knows to be a whole closure (every child of one is in it too) that
+ * holds no candidate, such as the trees and chunks of the snapshot a backup just took. The mark
+ * does not read below them: no candidate can be found there. An incremental backup's mark then
+ * reads the old snapshot's trees it replaces, not all of the new one's.
  */
-export async function dropUnreferenced(content: LocalContentStore, candidates: Iterable<Descriptor>, timeoutMs = 10_000): Promise<{ blobs: number; bytes: number }> {
+export async function dropUnreferenced(content: LocalContentStore, candidates: Iterable<Descriptor>, timeoutMs = 10_000, closed?: { has(digest: Digest): boolean }): Promise<{ blobs: number; bytes: number }> {
   const lock = await acquireStoreExclusive(content.root, timeoutMs);
   try {
-    const { live } = await markLive(content);
+    const { live } = await markLive(content, closed ? (c) => async (d) => (closed.has(d.digest) ? [] : c(d)) : undefined);
     let blobs = 0;
     let bytes = 0;
     const dead = new Map<Digest, Descriptor>();
