@@ -66,12 +66,16 @@ export class DurabilityBatch {
       dirs.add(this.paths.blobsDir);
     }
     this.pending.clear();
-    for (const f of this.files.splice(0)) {
+    const named: Array<() => void> = [];
+    while (this.files.length > 0) {
+      const f = this.files[0]!;
       await rename(f.tmp, f.final);
+      this.files.shift(); // only once renamed: a failure leaves the rest for discard()
       dirs.add(dirname(f.final));
-      f.named();
+      named.push(f.named);
     }
     for (const dir of dirs) await fsyncDir(dir);
+    for (const n of named) n(); // announced once the names are durable too
   }
 
   /** Throws away every pending blob not in `keep` (staged bytes nothing turned out to reference). */

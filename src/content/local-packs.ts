@@ -20,13 +20,13 @@
  * and only then renamed here (a DurabilityBatch); packs are never modified: GC removes a pack whose
  * blobs are all dead and rewrites one with some dead into a new pack before removing it.
  */
-import { closeSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import zstd from 'zstd-napi/binding.js';
 import { hexOf, type Digest } from '../core/digest.js';
-import { IntegrityError, isErrno } from '../core/errors.js';
+import { IntegrityError, InvalidInputError, isErrno } from '../core/errors.js';
 import { PACK_TAIL, encodeTrailer, parsePackTail, parseTrailer, type BlobEncoding, type PackEntry } from '../core/pack-format.js';
 import { fsyncDir } from '../platform/durable.js';
 
@@ -113,7 +113,7 @@ export class PackFileWriter {
     if (this.fd === undefined) return;
     closeSync(this.fd);
     this.fd = undefined;
-    void rm(this.tmp, { force: true });
+    rmSync(this.tmp, { force: true });
   }
 }
 
@@ -128,7 +128,7 @@ async function readTrailer(file: string): Promise<PackEntry[]> {
     const { size } = await fh.stat();
     const tail = Buffer.alloc(PACK_TAIL);
     await fh.read(tail, 0, PACK_TAIL, Math.max(0, size - PACK_TAIL));
-    const len = parsePackTail(tail, size);
+    const len = parsePackTail(tail, size); // InvalidInputError (BAD_PACK) when it is not a whole pack
     const json = Buffer.alloc(len);
     await fh.read(json, 0, len, size - PACK_TAIL - len);
     return parseTrailer(json, size);
@@ -179,28 +179,29 @@ export class LocalPacks {
   }
 
   private async load(mtime: number): Promise<void> {
+    const listed = Date.now(); // before the listing: a pack named after it, in the same tick, is what "racy" covers
     const names = (await readdir(this.dir)).filter((n) => PACK_NAME.test(n));
     const present = new Set(names);
-    let gone = false;
-    for (const name of [...this.packs.keys()]) {
-      if (present.has(name)) continue;
-      this.packs.delete(name);
-      gone = true;
-    }
+    let changed = false;
+    for (const name of [...this.packs.keys()]) if (!present.has(name)) changed = this.packs.delete(name);
     for (const name of [...this.badPacks.keys()]) if (!present.has(name)) this.badPacks.delete(name);
-    this.quarantinedIn = await this.readQuarantine();
+    const quarantined = await this.readQuarantine();
+    if (quarantineKey(quarantined) !== quarantineKey(this.quarantinedIn)) changed = true;
+    this.quarantinedIn = quarantined;
     for (const name of names) {
       if (this.packs.has(name) || this.badPacks.has(name)) continue;
+      changed = true;
       try {
-        this.add(name, await readTrailer(this.packPath(name)));
+        this.packs.set(name, await readTrailer(this.packPath(name)));
       } catch (err) {
         if (isErrno(err, 'ENOENT')) continue; // removed meanwhile (a GC)
+        if (!(err instanceof InvalidInputError) && !(err instanceof IntegrityError)) throw err; // EIO, EMFILE...: not a verdict on the pack
         this.badPacks.set(name, (err as Error).message);
       }
     }
-    if (gone) this.rebuild();
+    if (changed) this.rebuild(); // from the packs as listed, with the quarantine as it is now
     this.dirMtime = mtime;
-    this.racy = Date.now() - mtime < RACY_MS;
+    this.racy = listed - mtime < RACY_MS;
   }
 
   /** Digest → the packs it was found bad in. */
@@ -261,8 +262,22 @@ export class LocalPacks {
     return [...this.badPacks].map(([pack, error]) => ({ pack, error }));
   }
 
-  /** A packed blob's bytes, decoded from the pack's encoding but not verified (the caller verifies). */
+  /**
+   * A packed blob's bytes, decoded from the pack's encoding but not verified (the caller verifies).
+   * A pack that went since the index was read (a GC rewrote it) sends the read to the pack the
+   * blob now lives in.
+   */
   async read(digest: Digest): Promise<Buffer | undefined> {
+    try {
+      return await this.readOnce(digest);
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      this.dirMtime = -1;
+      return this.readOnce(digest);
+    }
+  }
+
+  private async readOnce(digest: Digest): Promise<Buffer | undefined> {
     await this.ready();
     const loc = this.index.get(digest);
     if (!loc) return undefined;
@@ -296,6 +311,8 @@ export class LocalPacks {
     await writeFile(join(this.quarantineDir, `${hexOf(digest)}.packed`), `${loc.pack}\n`, { flag: 'a', mode: 0o600 });
     this.quarantinedIn.set(digest, new Set([...(this.quarantinedIn.get(digest) ?? []), loc.pack]));
     this.rebuild(); // another pack may hold a good copy
+    const now = new Date();
+    await utimes(this.dir, now, now); // other processes' indexes see packs/ change and reload, with the marker
     return true;
   }
 
@@ -319,51 +336,64 @@ export class LocalPacks {
     await this.ready();
     let packsRemoved = 0;
     let packsRewritten = 0;
-    for (const [name, entries] of [...this.packs]) {
-      if (!entries.some((e) => dead.has(e.digest))) continue;
-      const live = entries.filter((e) => !dead.has(e.digest) && this.index.get(e.digest)?.pack === name);
-      if (live.length > 0) {
-        const sealed = copyEntries(this.packPath(name), live, ingestDir);
-        renameSync(sealed.tmp, this.packPath(sealed.name));
-        await fsyncDir(this.dir);
-        this.packs.set(sealed.name, sealed.entries);
-        packsRewritten++;
-      } else packsRemoved++;
-      this.packs.delete(name);
-      await rm(this.packPath(name), { force: true });
+    try {
+      for (const [name, entries] of [...this.packs]) {
+        if (!entries.some((e) => dead.has(e.digest))) continue;
+        const live = entries.filter((e) => !dead.has(e.digest) && this.index.get(e.digest)?.pack === name);
+        if (live.length > 0) {
+          const sealed = copyEntries(this.packPath(name), live, ingestDir);
+          renameSync(sealed.tmp, this.packPath(sealed.name));
+          await fsyncDir(this.dir);
+          this.packs.set(sealed.name, sealed.entries);
+          packsRewritten++;
+        } else packsRemoved++;
+        this.packs.delete(name);
+        await unlink(this.packPath(name)).catch((err: unknown) => {
+          if (!isErrno(err, 'ENOENT')) throw err;
+        });
+      }
+      await fsyncDir(this.dir);
+    } finally {
+      // Also after a failure half-way (a full disk): the index follows the packs as they now are.
+      this.rebuild();
+      this.dirMtime = -1;
     }
-    this.rebuild();
-    for (const d of dead) this.index.delete(d); // also a dead duplicate in a pack that stays
-    await fsyncDir(this.dir).catch(() => undefined);
-    this.dirMtime = -1; // list again next time
     return { packsRemoved, packsRewritten };
   }
+}
+
+function quarantineKey(q: ReadonlyMap<Digest, ReadonlySet<string>>): string {
+  return [...q].map(([d, packs]) => `${d}:${[...packs].join(',')}`).sort().join(' ');
 }
 
 /** A new pack in ingest/ with `entries` copied byte for byte out of `file`, fsync'ed. */
 function copyEntries(file: string, entries: readonly PackEntry[], ingestDir: string): SealedLocalPack {
   const writer = new PackFileWriter(ingestDir);
-  const fd = openSync(file, 'r');
+  let sealed: SealedLocalPack | undefined;
   try {
-    for (const e of entries) {
-      const buf = Buffer.allocUnsafe(e.length);
-      let n = 0;
-      for (let r = 1; r > 0 && n < e.length; n += r) r = readSync(fd, buf, n, e.length - n, e.offset + n);
-      if (n !== e.length) throw new IntegrityError(`pack ${file} is shorter than its trailer says`, { code: 'BAD_PACK' });
-      writer.append(e.digest, buf, e.encoding, e.rawLength);
+    const fd = openSync(file, 'r');
+    try {
+      for (const e of entries) {
+        const buf = Buffer.allocUnsafe(e.length);
+        let n = 0;
+        for (let r = 1; r > 0 && n < e.length; n += r) r = readSync(fd, buf, n, e.length - n, e.offset + n);
+        if (n !== e.length) throw new IntegrityError(`pack ${file} is shorter than its trailer says`, { code: 'BAD_PACK' });
+        writer.append(e.digest, buf, e.encoding, e.rawLength);
+      }
+    } finally {
+      closeSync(fd);
     }
+    sealed = writer.seal()!;
+    const out = openSync(sealed.tmp, 'r');
+    try {
+      fsyncSync(out);
+    } finally {
+      closeSync(out);
+    }
+    return sealed;
   } catch (err) {
     writer.abort();
+    if (sealed) rmSync(sealed.tmp, { force: true });
     throw err;
-  } finally {
-    closeSync(fd);
   }
-  const sealed = writer.seal()!;
-  const out = openSync(sealed.tmp, 'r');
-  try {
-    fsyncSync(out);
-  } finally {
-    closeSync(out);
-  }
-  return sealed;
 }

@@ -10,8 +10,8 @@
  *   <root>/quarantine/<hex>        blobs that failed verification, kept as evidence
  *
  * Packed blobs are blobs like any other to every caller: info, reader, readBytes, walk, delete
- * and quarantine look in packs/ when blobs/ does not have the digest (blobs/ first, so image
- * commands never read the pack index).
+ * and quarantine look in packs/ when blobs/ does not have the digest (blobs/ first: a blob file
+ * is found with one stat, and the pack index is only read when a digest is not there).
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile, utimes } from 'node:fs/promises';

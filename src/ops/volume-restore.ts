@@ -3,8 +3,11 @@
  * uses: the restore swaps the volume's data and walks it by path, which is only sound while nothing
  * else writes there. Stopped containers are fine: they see the restored data when they start. A
  * snapshot whose file chunks a backup moved to a repository (ref.heldIn) is restored from there.
+ * The restore holds the store lock shared: the workers read chunks out of the store's packs by
+ * offset, and GC (exclusive) rewrites packs, so it waits until the restore is done.
  */
 import { ConflictError } from '../core/errors.js';
+import { withStoreWrite } from '../content/gc.js';
 import { restoreVolume, type RestoreVolumeOptions, type RestoreVolumeResult } from '../volumes/restore-volume.js';
 import type { SnapshotInfo, SnapshotRef } from '../volumes/snapshot-refs.js';
 import { activeUsers } from './volume-quiesce.js';
@@ -26,5 +29,5 @@ export async function restoreVolumeChecked(deps: VolumeDeps, snap: SnapshotInfo 
       });
     }
   }
-  return restoreVolume(deps.content, deps.volumes, snap, opts);
+  return withStoreWrite(deps.content.root, () => restoreVolume(deps.content, deps.volumes, snap, opts));
 }

@@ -116,10 +116,8 @@ export class SinkFeed {
  * also fires when the sink fails (so the walk stops).
  */
 export function snapshotWorkers(sink: BlobSink, workers?: number, signal?: AbortSignal): { pool: WorkerPool; feed: SinkFeed; signal: AbortSignal } {
-  let feed: SinkFeed | undefined;
   const failed = new AbortController();
-  const pool = new WorkerPool(workers, { onSegment: (seg, done) => (feed ? feed.segment(seg, done) : done()) });
-  const made = new SinkFeed(sink, (err) => failed.abort(err));
-  feed = made;
-  return { pool, feed: made, signal: signal ? AbortSignal.any([signal, failed.signal]) : failed.signal };
+  const feed = new SinkFeed(sink, (err) => failed.abort(err));
+  const pool = new WorkerPool(workers, { onSegment: (seg, done) => feed.segment(seg, done) });
+  return { pool, feed, signal: signal ? AbortSignal.any([signal, failed.signal]) : failed.signal };
 }

@@ -3,14 +3,17 @@
  * snapshot of many small files writes a few packs instead of a file per chunk; GC rewrites a pack
  * with dead chunks and removes one with nothing live, and what stays live still restores; a pack
  * whose trailer is damaged is reported by `system check` and set aside by --repair; a store opened
- * before another one wrote packs finds them.
+ * before another one wrote packs finds them; a GC that fails half-way leaves an index the next
+ * GC can trust.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Digest } from '../../../src/core/digest.js';
+import { sha256, type Digest } from '../../../src/core/digest.js';
+import { PackFileWriter } from '../../../src/content/local-packs.js';
 import { isHole } from '../../../src/core/volume-snapshot-format.js';
 import { LocalContentStore } from '../../../src/content/local-store.js';
 import { collectGarbage } from '../../../src/ops/gc.js';
@@ -21,6 +24,7 @@ import { walkSnapshot } from '../../../src/volumes/snapshot-walk.js';
 import { takeSnapshot } from '../../../src/volumes/take-snapshot.js';
 import { diffRaw, rawTree } from '../../helpers/raw-tree.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { hasCommand } from '../../helpers/requirements.js';
 import { chunkBytesAt, stores } from '../../helpers/volume-fixtures.js';
 
 function fill(dir: string, prefix: string, files: number, size: number): void {
@@ -125,4 +129,35 @@ test('a store opened before another one wrote packs finds them, even within one 
     assert.ok(at.file.startsWith(early.packs.dir), 'found in a pack');
     assert.equal((await early.info(d))?.size, 1000);
   }
+});
+
+test('security: a GC that fails half-way leaves an index the next GC can trust (no live blob is deleted)', async (t) => {
+  if (!hasCommand('chattr') || process.getuid?.() !== 0) return t.skip('needs root and chattr (e2fsprogs) to make a pack impossible to remove');
+  const root = await tempDir(t);
+  const { content } = await stores(root);
+  const blobs = (n: number) => Array.from({ length: n }, () => randomBytes(3000));
+  // Two packs of {live, dead now, dead later}; GC visits them in directory order.
+  const [p, q] = [blobs(3), blobs(3)];
+  for (const set of [p, q]) {
+    const w = new PackFileWriter(content.ingestDir);
+    for (const b of set!) w.append(sha256(b), b);
+    const sealed = w.seal()!;
+    renameSync(sealed.tmp, content.packs.packPath(sealed.name));
+  }
+  const secondVisited = content.packs.packPath(readdirSync(content.packs.dir)[1]!);
+  execFileSync('chattr', ['+i', secondVisited]);
+  try {
+    // The first pack is rewritten without its dead blob; removing the second one then fails (EPERM).
+    await assert.rejects(content.deleteMany([sha256(p![1]!), sha256(q![1]!)]), /EPERM|not permitted/);
+  } finally {
+    execFileSync('chattr', ['-i', secondVisited]);
+  }
+  // The same store (as the scheduler keeps it) runs GC again: the rewritten pack has a dead blob.
+  await content.deleteMany([sha256(p![2]!), sha256(q![2]!)]);
+  for (const set of [p, q]) {
+    assert.deepEqual(await content.readStored(sha256(set![0]!)), set![0], 'the live blob survived both GCs');
+    assert.equal(await content.info(sha256(set![2]!)), undefined, 'the dead one is gone');
+  }
+  const fresh = await LocalContentStore.open(root);
+  for (const set of [p, q]) assert.deepEqual(await fresh.readStored(sha256(set![0]!)), set![0], 'as a process reading the packs afresh sees too');
 });
