@@ -20,8 +20,18 @@ export interface ChunkerParams {
   max: number;
 }
 
-/** 256 KiB / 1 MiB / 4 MiB: restic-like sizes (restic: 512 KiB / 1 MiB / 8 MiB). */
-export const DEFAULT_CHUNKER: ChunkerParams = { min: 256 * 1024, avg: 1024 * 1024, max: 4 * 1024 * 1024 };
+/**
+ * 128 KiB / 512 KiB / 2 MiB. A changed region costs the chunks it touches plus, after it, the
+ * chunks it takes for the cuts to fall back onto the old ones: about one chunk for a small write,
+ * so the average size is what a small edit costs. Measured on 100 random 32 MiB files with fixed
+ * seeds, against the 256 KiB / 1 MiB / 4 MiB used before (restic's 512 KiB / 1 MiB / 8 MiB did no
+ * better): a 4 KiB overwrite or a 100-byte insertion stored 0.6 MiB of new chunks instead of 1.25,
+ * a 200 KB overwrite 1.14 instead of 1.79, a 2 MB one 3.3 instead of 4.4. The price is twice the
+ * chunks: ~150 bytes of tree and index per chunk, 26 KiB per 100 MiB of data. Normalization level
+ * 2 keeps the sizes tight, which is what small edits need (level 1 only helps big rewrites).
+ * Changing these moves every cut point: data chunked before is stored again once, when it changes.
+ */
+export const DEFAULT_CHUNKER: ChunkerParams = { min: 128 * 1024, avg: 512 * 1024, max: 2 * 1024 * 1024 };
 
 function gearTable(): Int32Array {
   const table = new Int32Array(256);

@@ -14,7 +14,7 @@ import type { Digest } from '../core/digest.js';
 import type { Segment } from './io-jobs.js';
 import type { SendBudget } from './send-budget.js';
 
-/** Segment size: a max-size chunk (4 MiB, stored at most that big) always fits in an empty one. */
+/** Segment size: a max-size chunk (2 MiB, stored at most that big; 4 MiB in snapshots made before) always fits in an empty one. */
 export const SEGMENT_BYTES = 4 * 1024 * 1024;
 
 export class ChunkOutbox {

@@ -23,7 +23,7 @@ test('cuts are deterministic and every chunk but the last is within [min, max]',
   assert.equal(a.reduce((x, y) => x + y, 0), data.length);
   for (const n of a.slice(0, -1)) assert.ok(n >= DEFAULT_CHUNKER.min && n <= DEFAULT_CHUNKER.max, String(n));
   const avg = data.length / a.length;
-  assert.ok(avg > 0.6 * MiB && avg < 2 * MiB, `average chunk ${avg} bytes`);
+  assert.ok(avg > 0.9 * DEFAULT_CHUNKER.avg && avg < 1.5 * DEFAULT_CHUNKER.avg, `average chunk ${avg} bytes`);
 });
 
 test('an insertion moves only the chunks around it', () => {
@@ -34,6 +34,36 @@ test('an insertion moves only the chunks around it', () => {
   const after = chunks(changed, c.split(changed));
   const fresh = after.filter((h) => !before.has(h)).length;
   assert.ok(fresh <= 3, `${fresh} of ${after.length} chunks changed`);
+});
+
+/** Deterministic incompressible bytes (xorshift32), so the test sees the same files every run. */
+function noise(size: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(size);
+  let x = seed | 1;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out.writeInt32LE(x | 0, i);
+  }
+  return out;
+}
+
+test('a 4 KiB write into a big file stores about one average chunk, not more', () => {
+  const c = new Chunker();
+  let added = 0;
+  const trials = 12;
+  for (let t = 0; t < trials; t++) {
+    const a = noise(16 * MiB, 100 + t);
+    const b = Buffer.from(a);
+    noise(4096, 900 + t).copy(b, Math.floor(a.length / 3) + t * 7919);
+    const before = new Set(chunks(a, c.split(a)));
+    const lengths = c.split(b);
+    chunks(b, lengths).forEach((h, i) => (added += before.has(h) ? 0 : lengths[i]!));
+  }
+  const perEdit = added / trials;
+  // 1.25 MiB per edit with the 256 KiB / 1 MiB / 4 MiB chunker used before.
+  assert.ok(perEdit < 0.9 * MiB, `a 4 KiB write stored ${(perEdit / MiB).toFixed(2)} MiB of new chunks on average`);
 });
 
 test('input shorter than min is one chunk; empty input is none; zeros cut at max', () => {
