@@ -14,14 +14,22 @@ import { resolveRoot } from './settings.js';
 
 let early: { root: string; supervisor: PendingSupervisor } | undefined;
 
-/** Spawns the supervisor of a `run` now, when argv says this is one. */
+/**
+ * Spawns the supervisor of a `run` now, when argv says this is one. This runs before the CLI's
+ * error handling exists, so a failure (a store root that cannot be made, no processes left) is
+ * dropped here: `run` then spawns its supervisor itself and reports the error as any command does.
+ */
 export function spawnEarlySupervisor(argv: readonly string[]): void {
   if (!isPlainRun(argv)) return;
-  const root = resolveRoot();
-  const supervisor = spawnSupervisor(root, { autoRemove: argv.includes('--rm') });
-  // Until `run` takes it, its IPC channel must not keep this process alive.
-  supervisor.child.channel?.unref();
-  early = { root, supervisor };
+  try {
+    const root = resolveRoot();
+    const supervisor = spawnSupervisor(root, { autoRemove: argv.includes('--rm') });
+    // Until `run` takes it, its IPC channel must not keep this process alive.
+    supervisor.child.channel?.unref();
+    early = { root, supervisor };
+  } catch {
+    early = undefined;
+  }
 }
 
 /** The early supervisor when it was spawned for `root`; otherwise a new one. */

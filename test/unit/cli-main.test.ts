@@ -3,9 +3,13 @@
  * loads only its module, and anything else (help, unknown names) gets every module.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { commandName, isPlainRun } from '../../src/cli/argv.js';
 import { buildProgram } from '../../src/cli/main.js';
+import { lifeboat } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 test('the command name is the first argument that is not a global option or its value', () => {
   assert.equal(commandName(['node', 'lifeboat', 'run', '--rm', 'x']), 'run');
@@ -33,4 +37,13 @@ test('a hinted command loads only its own module; help and unknown names load al
   assert.ok(!names(fast).includes('volume'), 'the volume module was not loaded for `images`');
   for (const cmd of ['images', 'volume', 'run', 'repo', 'system', 'save']) assert.ok(names(all).includes(cmd), `${cmd} registered for --help`);
   assert.deepEqual(names(unknown).sort(), names(all).sort());
+});
+
+test('a run whose early supervisor cannot be spawned still fails through the CLI error handler, not a raw stack trace', async (t) => {
+  const dir = await tempDir(t);
+  writeFileSync(join(dir, 'file'), '');
+  const r = await lifeboat(['run', 'localhost/lifeboat-base', 'true'], { env: { LIFEBOAT_ROOT: join(dir, 'file', 'root') } });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /^Error: ENOTDIR/m, r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --debug');
 });
