@@ -6,16 +6,17 @@
  * while the source still runs) into `DIR/<volume>/data`, and writes `DIR/<volume>/base.json` (the
  * snapshot it holds) last, so a stage cut off half-way is never taken for a whole one. Later,
  * `restore FINAL --staged DIR` patches each staged directory from its base snapshot into the
- * final one and makes it the volume (volumes/restore-volume.ts, `staged`): an unchanged subtree is
- * not even read. Volumes are matched by their name on this host, so both commands get the same
- * `--volume` remaps; a volume without a usable stage is restored whole, as always.
+ * final one and makes it the volume (volumes/restore-volume.ts, `staged`): the patch skips an
+ * unchanged subtree without touching its files. Volumes are matched by their name on this host, so both commands get the same
+ * `--volume` remaps; a volume without a usable stage (no marker, no data directory, or a patch
+ * that fails) is restored whole, as always.
  *
  * DIR must be `<migration dir>/staged` under this store (the only place a stage is made, and the
  * migration's cleanup removes it) and on the same filesystem as the volumes (the patched
  * directory is renamed into place); otherwise nothing is staged.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isDigest, type Digest } from '../core/digest.js';
 import { UsageError } from '../core/errors.js';
@@ -116,6 +117,8 @@ export async function readStaged(root: string, dir: string, plan: RestorePlan): 
       /* not a marker this Lifeboat wrote: restore that volume whole */
     }
     if (!base) continue;
+    // The data itself must still be there, a directory (a patch renames it into the volume).
+    if (!(await lstat(join(dir, v.name, 'data')).catch(() => undefined))?.isDirectory()) continue;
     staged.set(v.name, { dir: join(dir, v.name, 'data'), base: base.digest });
     bases.push(base);
   }

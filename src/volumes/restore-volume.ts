@@ -31,7 +31,7 @@ import type { PackSpan } from './restore-file-sync.js';
 import { findEntry, showComponents } from './snapshot-walk.js';
 import type { SnapshotInfo } from './snapshot-refs.js';
 import { loadRecord } from './tree-io.js';
-import { PatchUnsupported, TreeRestorer } from './tree-restorer.js';
+import { TreeRestorer } from './tree-restorer.js';
 import { withVolumeLock } from './volume-lock.js';
 import { WorkerPool } from './worker-pool.js';
 import type { VolumeStore } from './volume-store.js';
@@ -45,8 +45,8 @@ export interface RestoreVolumeOptions {
    * A directory (same filesystem as the volumes, private to the caller) that holds snapshot
    * `base` exactly, restored earlier: it is patched into this snapshot and becomes the volume, so
    * only what changed since `base` is written (a migration's cut-over). Whole restores only; when
-   * the patch cannot be made (hardlinks changed) the directory is deleted and the restore starts
-   * afresh.
+   * the patch cannot be made (hardlinks changed, the directory is not what it should be, anything
+   * but a cancel) the directory is deleted and the restore starts afresh.
    */
   staged?: { dir: string; base: Digest };
   /** Read chunks out of these pack files instead of the store (a restore from a repository). */
@@ -85,11 +85,12 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
       const moves = exists && !filter.empty ? await planMerge(volumes.dataPath(name), data, filter, !!opts.overwrite) : [];
       const task = (opts.progress ?? silentProgress).task(`Restoring ${snap.id.slice(7, 19)} into volume ${name}`, snap.record.stats.bytes);
       const pool = new WorkerPool(opts.workers);
-      const restorer = new TreeRestorer({ content, ...(opts.spans ? { spans: opts.spans } : {}), pool, filter: filter.empty ? undefined : filter, onWrite: (n) => task.advance(n), signal: opts.signal, policy: defaultPolicy() });
+      const restorerFor = () => new TreeRestorer({ content, ...(opts.spans ? { spans: opts.spans } : {}), pool, filter: filter.empty ? undefined : filter, onWrite: (n) => task.advance(n), signal: opts.signal, policy: defaultPolicy() });
+      let restorer = restorerFor();
       try {
-        const patched = opts.staged && filter.empty ? await patchStaged(restorer, opts.staged, snap.record.tree.digest) : undefined;
-        if (patched) data = patched;
+        if (opts.staged && filter.empty && (await patchStaged(content, restorer, opts.staged, snap.record.tree.digest, opts.signal))) data = opts.staged.dir;
         else {
+          if (opts.staged && filter.empty) restorer = restorerFor(); // the counts are this restore's, not a failed patch's
           await mkdir(data, 0o700);
           await restorer.restore(data, snap.record.tree.digest);
         }
@@ -111,16 +112,19 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
   });
 }
 
-/** The staged directory patched into `tree`, or undefined (and the directory gone) when it cannot be. */
-async function patchStaged(restorer: TreeRestorer, staged: { dir: string; base: Digest }, tree: Digest): Promise<string | undefined> {
-  const base = await loadRecord(restorer.content, staged.base);
+/**
+ * Patches the staged directory into `tree`; false (and the directory gone) when that fails for
+ * any reason but a cancel: a stage is only ever a shortcut, and the caller restores whole.
+ */
+async function patchStaged(content: LocalContentStore, restorer: TreeRestorer, staged: { dir: string; base: Digest }, tree: Digest, signal?: AbortSignal): Promise<boolean> {
   try {
+    const base = await loadRecord(content, staged.base);
     await restorer.patch(staged.dir, base.tree.digest, tree);
-    return staged.dir;
+    return true;
   } catch (err) {
     await rm(staged.dir, { recursive: true, force: true });
-    if (err instanceof PatchUnsupported) return undefined;
-    throw err;
+    if (signal?.aborted) throw err;
+    return false;
   }
 }
 

@@ -47,6 +47,15 @@ function sameMetadata(a: TreeEntry, b: TreeEntry): boolean {
   );
 }
 
+/**
+ * Whether two entries of one name hold the same node: type, content (chunks, or subtree) and every
+ * piece of metadata a restore sets. inode and ctime are bookkeeping of the host the snapshot was
+ * taken on and do not count (a chmod there and back changes nothing here).
+ */
+export function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
+  return a.type === b.type && a.size === b.size && a.tree === b.tree && contentKey(a) === contentKey(b) && sameMetadata(a, b);
+}
+
 function count(side: DiffTotals['added'], e: TreeEntry): void {
   if (e.type === 'file') {
     side.files++;

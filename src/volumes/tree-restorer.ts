@@ -35,6 +35,7 @@ import { HostDir, type HostPath } from './host-dir.js';
 import type { PackSpan, RestoreFileJob } from './restore-file-sync.js';
 import { applyMeta, applyMetaSync, defaultPolicy, type ApplyPolicy } from './node-apply.js';
 import type { PathFilter } from './path-filter.js';
+import { sameEntry } from './snapshot-diff.js';
 import { loadTree } from './tree-io.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -58,12 +59,6 @@ export interface TreeRestorerOptions {
 /** A patch met something it cannot patch safely (hardlinks); restore afresh instead. */
 export class PatchUnsupported extends Error {}
 
-/** An entry's recorded fields in a fixed order, to tell equal entries apart from changed ones. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v);
-}
 
 const GROUP_FILES = 64;
 const GROUP_BYTES = 16 * 1024 * 1024;
@@ -84,11 +79,6 @@ export class TreeRestorer {
     this.policy = opts.policy ?? defaultPolicy();
   }
 
-  /** Where trees are read from. */
-  get content(): LocalContentStore {
-    return this.opts.content;
-  }
-
   /** Restores the tree `digest` into the existing, empty directory `target` (its own metadata is the caller's). */
   async restore(target: string, digest: Digest): Promise<void> {
     await this.opts.content.packs.ready();
@@ -99,10 +89,15 @@ export class TreeRestorer {
   async patch(target: string, base: Digest, digest: Digest): Promise<void> {
     if (this.opts.filter) throw new PatchUnsupported('a patch restores whole trees');
     await this.opts.content.packs.ready();
-    await (await this.walkPatch(HostDir.root(target), base, digest, [])).done;
+    await (await this.walkPatch(HostDir.root(target), base, digest)).done;
   }
 
-  private async walkPatch(dir: HostDir, base: Digest, digest: Digest, at: Buffer[]): Promise<{ done: Promise<void> }> {
+  /**
+   * One directory of a patch. A failure part-way (PatchUnsupported, an I/O error) waits for the
+   * files already handed to the workers before it is thrown, so the caller can remove the
+   * directory without a worker still writing into it.
+   */
+  private async walkPatch(dir: HostDir, base: Digest, digest: Digest): Promise<{ done: Promise<void> }> {
     if (this.opts.signal?.aborted) throw this.opts.signal.reason;
     const [was, tree] = await Promise.all([loadTree(this.opts.content, base), loadTree(this.opts.content, digest)]);
     const old = new Map(was.entries.map((e) => [entryName(e).toString('hex'), e]));
@@ -118,41 +113,48 @@ export class TreeRestorer {
       track(this.send(group));
     };
     const linked = (e: TreeEntry | undefined) => e !== undefined && e.type === 'file' && (e.nlink ?? 1) > 1;
-    for (const e of tree.entries) {
-      const name = entryName(e);
-      const key = name.toString('hex');
-      const b = old.get(key);
-      old.delete(key);
-      if (b && canonical(b) === canonical(e)) continue;
-      if (linked(b) || linked(e)) throw new PatchUnsupported('a hardlinked file changed');
-      const components = [...at, name];
-      if (b?.type === 'dir' && e.type === 'dir') {
-        await flush();
-        const sub = await dir.subdir(name);
-        let inner: Promise<void> = Promise.resolve();
-        try {
-          if (b.tree !== e.tree) inner = (await this.walkPatch(sub, b.tree!, e.tree!, components)).done;
-        } catch (err) {
-          await sub.close();
-          throw err;
+    // Hardlinks are not patched: an entry of a link group counts as changed unless it is the same
+    // node in the same group, and any change to one throws PatchUnsupported below.
+    const same = (b: TreeEntry, e: TreeEntry) => sameEntry(b, e) && (b.nlink ?? 1) === (e.nlink ?? 1) && (!linked(e) || b.inode === e.inode);
+    try {
+      for (const e of tree.entries) {
+        const name = entryName(e);
+        const key = name.toString('hex');
+        const b = old.get(key);
+        old.delete(key);
+        if (b && same(b, e)) continue;
+        if (linked(b) || linked(e)) throw new PatchUnsupported('a hardlinked file changed');
+        if (b?.type === 'dir' && e.type === 'dir') {
+          await flush();
+          const sub = await dir.subdir(name);
+          let inner: Promise<void> = Promise.resolve();
+          try {
+            if (b.tree !== e.tree) inner = (await this.walkPatch(sub, b.tree!, e.tree!)).done;
+          } catch (err) {
+            await sub.close();
+            throw err;
+          }
+          track(inner.then(() => applyMeta(sub.path, sub.selfAlias, e, this.policy)).finally(() => sub.close()));
+          continue;
         }
-        track(inner.then(() => applyMeta(sub.path, sub.selfAlias, e, this.policy)).finally(() => sub.close()));
-        continue;
+        if (b) rmSync(dir.child(name), { recursive: true, force: true });
+        if (e.type === 'dir') {
+          await flush();
+          track((await this.subdir(dir, name, e, [])).done);
+        } else if (e.type === 'file') {
+          this.file(dir, name, e, group);
+          if (group.jobs.length >= GROUP_FILES || group.bytes >= GROUP_BYTES) await flush();
+        } else {
+          this.special(dir, name, e);
+        }
       }
-      if (b) rmSync(dir.child(name), { recursive: true, force: true });
-      if (e.type === 'dir') {
-        await flush();
-        track((await this.subdir(dir, name, e, components)).done);
-      } else if (e.type === 'file') {
-        this.file(dir, name, e, group);
-        if (group.jobs.length >= GROUP_FILES || group.bytes >= GROUP_BYTES) await flush();
-      } else {
-        this.special(dir, name, e);
+      for (const b of old.values()) {
+        if (linked(b)) throw new PatchUnsupported('a hardlinked file was removed');
+        rmSync(dir.child(entryName(b)), { recursive: true, force: true });
       }
-    }
-    for (const b of old.values()) {
-      if (linked(b)) throw new PatchUnsupported('a hardlinked file was removed');
-      rmSync(dir.child(entryName(b)), { recursive: true, force: true });
+    } catch (err) {
+      await Promise.allSettled(pending);
+      throw err;
     }
     await flush();
     const done = Promise.all(pending).then(() => undefined);

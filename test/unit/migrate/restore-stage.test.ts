@@ -3,7 +3,8 @@
  * directory that is not `<root>/migrate/<id>/staged` is refused with a usage error (exit 2) by
  * both `receive stage` and `restore --staged`, before any repository is opened; a stage without
  * its base.json (cut off half-way) or with a base.json this Lifeboat did not write is not used,
- * so that volume is restored whole; a whole one is found by volume name.
+ * or whose data directory is gone (used by an earlier patch) is not used, so that volume is
+ * restored whole; a whole one is found by volume name.
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -37,14 +38,20 @@ describe('migration stage directory', () => {
     await assert.rejects(readStaged(root, join(root, 'migrate', 'not-an-id', 'staged'), planWith(['a'])), UsageError);
   });
 
-  test('only whole stages are used: a missing or foreign base.json means a whole restore', async (t) => {
+  test('only whole stages are used: a missing or foreign base.json, or no data directory, means a whole restore', async (t) => {
     const root = await tempDir(t);
     const dir = join(root, 'migrate', '0123456789ab', 'staged');
     const whole = snapshot('1');
     for (const name of ['whole', 'partial', 'foreign']) await mkdir(join(dir, name, 'data'), { recursive: true });
     await writeFile(join(dir, 'whole', 'base.json'), JSON.stringify({ snapshot: whole }));
     await writeFile(join(dir, 'foreign', 'base.json'), JSON.stringify({ snapshot: { ...whole, mediaType: 'application/octet-stream' } }));
-    const { staged, bases } = await readStaged(root, dir, planWith(['whole', 'partial', 'foreign']));
+    // Used already (the data was patched and renamed into a volume), or a file where the data should be.
+    await mkdir(join(dir, 'used'), { recursive: true });
+    await writeFile(join(dir, 'used', 'base.json'), JSON.stringify({ snapshot: whole }));
+    await mkdir(join(dir, 'notadir'), { recursive: true });
+    await writeFile(join(dir, 'notadir', 'base.json'), JSON.stringify({ snapshot: whole }));
+    await writeFile(join(dir, 'notadir', 'data'), 'not a directory');
+    const { staged, bases } = await readStaged(root, dir, planWith(['whole', 'partial', 'foreign', 'used', 'notadir']));
     assert.deepEqual([...staged.keys()], ['whole']);
     assert.deepEqual(staged.get('whole'), { dir: join(dir, 'whole', 'data'), base: whole.digest });
     assert.deepEqual(bases, [whole]);
