@@ -17,41 +17,30 @@
  * The index (digest → pack, offset, length) is not stored: it is rebuilt from the packs' trailers
  * (one read of each pack's tail) when first needed, and re-read when the directory changes, so a
  * crash can never leave it disagreeing with the packs. A pack is written in ingest/, made durable
- * and only then renamed here (a DurabilityBatch); packs are never modified: GC removes a pack whose
- * blobs are all dead and rewrites one with some dead into a new pack before removing it.
+ * and only then renamed here (a snapshot's DurabilityBatch; GC's rewrite fsyncs its one new pack);
+ * packs are never modified: GC removes a pack whose blobs are all dead and rewrites one with some
+ * dead into a new pack before removing it. Blobs are stored as they are (chunks come compressed
+ * already when that pays): a pack with any other encoding in its trailer is not one of ours.
  */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import zstd from 'zstd-napi/binding.js';
 import { hexOf, type Digest } from '../core/digest.js';
 import { IntegrityError, InvalidInputError, isErrno } from '../core/errors.js';
-import { PACK_TAIL, encodeTrailer, parsePackTail, parseTrailer, type BlobEncoding, type PackEntry } from '../core/pack-format.js';
+import { PACK_TAIL, encodeTrailer, parsePackTail, parseTrailer, type PackEntry, type PackSpan } from '../core/pack-format.js';
 import { fsyncDir } from '../platform/durable.js';
 
-/** Packs are sealed at about this size (a chunk is at most 4 MiB). */
+/** Packs are sealed at about this size (a chunk is at most 2 MiB; 4 MiB in older snapshots). */
 export const LOCAL_PACK_TARGET = 16 * 1024 * 1024;
 const PACK_NAME = /^[0-9a-f]{32}$/;
 const RACY_MS = 100;
 
-/** Where a packed blob's stored bytes are. */
+/** Where a packed blob's bytes are. */
 export interface PackedBlob {
   pack: string;
   offset: number;
   length: number;
-  encoding: BlobEncoding;
-  rawLength: number;
-}
-
-/** A blob's bytes inside a pack file, for the synchronous readers (volumes/restore-file-sync.ts). */
-export interface PackFileSpan {
-  file: string;
-  offset: number;
-  length: number;
-  zstd: boolean;
-  /** A mismatch here is the local store's to quarantine (a repository's pack is not). */
-  quarantine: true;
 }
 
 /** A pack that could not be read (its blobs are not in the index): `system check` reports it. */
@@ -71,7 +60,7 @@ export interface SealedLocalPack {
 /**
  * Appends blobs to a new pack file in ingest/ with synchronous writes (the snapshot's main thread
  * hands them over one at a time); seal() writes the trailer. The caller makes it durable and
- * renames it (LocalPacks.commitPath).
+ * renames it to LocalPacks.packPath(name).
  */
 export class PackFileWriter {
   private fd: number | undefined;
@@ -87,14 +76,10 @@ export class PackFileWriter {
     return this.offset;
   }
 
-  get count(): number {
-    return this.entries.length;
-  }
-
-  append(digest: Digest, bytes: Uint8Array, encoding: BlobEncoding = 'raw', rawLength = bytes.byteLength): void {
+  append(digest: Digest, bytes: Uint8Array): void {
     this.fd ??= openSync(this.tmp, 'wx', 0o600);
     writeAll(this.fd, bytes);
-    this.entries.push({ digest, offset: this.offset, length: bytes.byteLength, encoding, rawLength });
+    this.entries.push({ digest, offset: this.offset, length: bytes.byteLength, encoding: 'raw', rawLength: bytes.byteLength });
     this.offset += bytes.byteLength;
   }
 
@@ -121,17 +106,19 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
 }
 
-/** Reads a pack's trailer. */
+/** Reads a pack's trailer: InvalidInputError (BAD_PACK) when it is not a whole pack of ours. */
 async function readTrailer(file: string): Promise<PackEntry[]> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
     const tail = Buffer.alloc(PACK_TAIL);
     await fh.read(tail, 0, PACK_TAIL, Math.max(0, size - PACK_TAIL));
-    const len = parsePackTail(tail, size); // InvalidInputError (BAD_PACK) when it is not a whole pack
+    const len = parsePackTail(tail, size);
     const json = Buffer.alloc(len);
     await fh.read(json, 0, len, size - PACK_TAIL - len);
-    return parseTrailer(json, size);
+    const entries = parseTrailer(json, size);
+    if (entries.some((e) => e.encoding !== 'raw')) throw new InvalidInputError(`pack ${file} holds encoded blobs: not a pack of this store`, { code: 'BAD_PACK' });
+    return entries;
   } finally {
     await fh.close();
   }
@@ -232,7 +219,7 @@ export class LocalPacks {
   private indexPack(name: string, entries: readonly PackEntry[]): void {
     for (const e of entries) {
       if (this.index.has(e.digest) || this.quarantinedIn.get(e.digest)?.has(name)) continue;
-      this.index.set(e.digest, { pack: name, offset: e.offset, length: e.length, encoding: e.encoding, rawLength: e.rawLength });
+      this.index.set(e.digest, { pack: name, offset: e.offset, length: e.length });
     }
   }
 
@@ -248,9 +235,9 @@ export class LocalPacks {
   }
 
   /** The span a synchronous reader needs (after ready()). */
-  span(digest: Digest): PackFileSpan | undefined {
+  span(digest: Digest): PackSpan | undefined {
     const loc = this.index.get(digest);
-    return loc && { file: this.packPath(loc.pack), offset: loc.offset, length: loc.length, zstd: loc.encoding === 'zstd', quarantine: true };
+    return loc && { file: this.packPath(loc.pack), offset: loc.offset, length: loc.length, zstd: false, quarantine: true };
   }
 
   /** Every packed blob (after ready()). */
@@ -263,7 +250,7 @@ export class LocalPacks {
   }
 
   /**
-   * A packed blob's bytes, decoded from the pack's encoding but not verified (the caller verifies).
+   * A packed blob's bytes, not verified (the caller verifies).
    * A pack that went since the index was read (a GC rewrote it) sends the read to the pack the
    * blob now lives in.
    */
@@ -282,20 +269,12 @@ export class LocalPacks {
     const loc = this.index.get(digest);
     if (!loc) return undefined;
     const fh = await open(this.packPath(loc.pack), 'r');
-    let stored: Buffer;
     try {
-      stored = Buffer.allocUnsafe(loc.length);
-      const { bytesRead } = await fh.read(stored, 0, loc.length, loc.offset);
-      stored = stored.subarray(0, bytesRead);
+      const bytes = Buffer.allocUnsafe(loc.length);
+      const { bytesRead } = await fh.read(bytes, 0, loc.length, loc.offset);
+      return bytes.subarray(0, bytesRead);
     } finally {
       await fh.close();
-    }
-    if (loc.encoding === 'raw') return stored;
-    const out = Buffer.allocUnsafe(loc.rawLength);
-    try {
-      return out.subarray(0, zstd.decompress(out, stored));
-    } catch (err) {
-      throw new IntegrityError(`blob ${digest} in pack ${loc.pack} does not decompress: ${(err as Error).message}`, { code: 'BAD_BLOB' });
     }
   }
 
@@ -328,37 +307,45 @@ export class LocalPacks {
   }
 
   /**
-   * Removes the `dead` blobs (garbage collection, under the exclusive store lock): a pack left with
-   * nothing live is deleted; one with some live blobs is rewritten without the dead ones, the new
-   * pack durable and named before the old one goes.
+   * Removes the `dead` blobs (garbage collection, under the exclusive store lock), and copies the
+   * index does not serve (a quarantined one, the second copy of a blob two snapshots packed at
+   * once): a pack left with nothing served is deleted; one with some is rewritten without the
+   * rest, the new pack durable and named before the old one goes. Quarantine markers of packs
+   * that are gone go too: there is nothing left for them to keep out.
    */
-  async removeDead(dead: ReadonlySet<Digest>, ingestDir: string): Promise<{ packsRemoved: number; packsRewritten: number }> {
+  async removeDead(dead: ReadonlySet<Digest>, ingestDir: string): Promise<void> {
     await this.ready();
-    let packsRemoved = 0;
-    let packsRewritten = 0;
+    const served = (name: string, e: PackEntry) => !dead.has(e.digest) && this.index.get(e.digest)?.pack === name;
     try {
       for (const [name, entries] of [...this.packs]) {
-        if (!entries.some((e) => dead.has(e.digest))) continue;
-        const live = entries.filter((e) => !dead.has(e.digest) && this.index.get(e.digest)?.pack === name);
+        const live = entries.filter((e) => served(name, e));
+        if (live.length === entries.length) continue;
         if (live.length > 0) {
           const sealed = copyEntries(this.packPath(name), live, ingestDir);
           renameSync(sealed.tmp, this.packPath(sealed.name));
           await fsyncDir(this.dir);
           this.packs.set(sealed.name, sealed.entries);
-          packsRewritten++;
-        } else packsRemoved++;
+        }
         this.packs.delete(name);
         await unlink(this.packPath(name)).catch((err: unknown) => {
           if (!isErrno(err, 'ENOENT')) throw err;
         });
       }
       await fsyncDir(this.dir);
+      await this.dropStaleMarkers();
     } finally {
       // Also after a failure half-way (a full disk): the index follows the packs as they now are.
       this.rebuild();
       this.dirMtime = -1;
     }
-    return { packsRemoved, packsRewritten };
+  }
+
+  private async dropStaleMarkers(): Promise<void> {
+    for (const [digest, packs] of this.quarantinedIn) {
+      if ([...packs].some((p) => this.packs.has(p))) continue;
+      await unlink(join(this.quarantineDir, `${hexOf(digest)}.packed`)).catch(() => undefined);
+      this.quarantinedIn.delete(digest);
+    }
   }
 }
 
@@ -378,7 +365,7 @@ function copyEntries(file: string, entries: readonly PackEntry[], ingestDir: str
         let n = 0;
         for (let r = 1; r > 0 && n < e.length; n += r) r = readSync(fd, buf, n, e.length - n, e.offset + n);
         if (n !== e.length) throw new IntegrityError(`pack ${file} is shorter than its trailer says`, { code: 'BAD_PACK' });
-        writer.append(e.digest, buf, e.encoding, e.rawLength);
+        writer.append(e.digest, buf);
       }
     } finally {
       closeSync(fd);

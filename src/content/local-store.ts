@@ -13,8 +13,7 @@
  * and quarantine look in packs/ when blobs/ does not have the digest (blobs/ first: a blob file
  * is found with one stat, and the pack index is only read when a digest is not there).
  */
-import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile, utimes } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storeLayout } from '../core/layout.js';
 import { Readable } from 'node:stream';
@@ -63,14 +62,30 @@ export class LocalContentStore implements ContentStore, BlobPaths {
   }
 
   async info(digest: Digest): Promise<BlobInfo | undefined> {
-    try {
-      const st = await stat(this.blobPath(digest));
-      return { digest, size: st.size };
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-    }
+    const file = await this.fileInfo(digest);
+    if (file) return file;
     const packed = (await this.packs.ready()).get(digest);
-    return packed && { digest, size: packed.rawLength };
+    return packed && { digest, size: packed.length };
+  }
+
+  /** A blob file's size; packs are not looked at. */
+  private async fileInfo(digest: Digest): Promise<BlobInfo | undefined> {
+    try {
+      return { digest, size: (await stat(this.blobPath(digest))).size };
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  /** The blob file open for reading, or undefined when there is none (the blob may be packed). */
+  private async openFile(digest: Digest): Promise<FileHandle | undefined> {
+    try {
+      return await open(this.blobPath(digest), 'r');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
   }
 
   /** A blob's bytes, unverified (the caller verifies); undefined when the store does not have it. */
@@ -84,19 +99,22 @@ export class LocalContentStore implements ContentStore, BlobPaths {
   }
 
   async reader(digest: Digest, opts: ReadOptions = {}): Promise<Readable> {
-    const info = await this.info(digest);
-    if (!info) throw new NotFoundError('blob', digest);
-    if (!existsSync(this.blobPath(digest))) {
+    const fh = await this.openFile(digest);
+    let source: Readable;
+    let size: number;
+    if (fh) {
+      size = (await fh.stat()).size;
+      source = fh.createReadStream({ highWaterMark: 1 << 20 });
+    } else {
       const bytes = await this.packs.read(digest);
       if (!bytes) throw new NotFoundError('blob', digest);
-      const source = Readable.from([bytes]);
-      return opts.verify ? source.pipe(new VerifyingStream({ digest, size: info.size }, () => this.quarantine(digest))) : source;
+      size = bytes.length;
+      source = Readable.from([bytes]);
     }
-    const file = createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 });
-    if (!opts.verify) return file;
-    const verifier = new VerifyingStream({ digest, size: info.size }, () => this.quarantine(digest));
-    file.on('error', (err) => verifier.destroy(err));
-    return file.pipe(verifier);
+    if (!opts.verify) return source;
+    const verifier = new VerifyingStream({ digest, size }, () => this.quarantine(digest));
+    source.on('error', (err) => verifier.destroy(err));
+    return source.pipe(verifier);
   }
 
   async readBytes(digest: Digest, limit = 64 * 1024 * 1024): Promise<Buffer> {
@@ -133,10 +151,15 @@ export class LocalContentStore implements ContentStore, BlobPaths {
     return info !== undefined && (size === undefined || info.size === size);
   }
 
+  /**
+   * Only blob files count as already there: what is put is an image's blob, a record or a tree,
+   * never a packed chunk, and looking in packs/ would read every pack's trailer on an image load.
+   */
   async put(source: Readable | Uint8Array, expected: Expected = {}, batch?: DurabilityBatch): Promise<BlobInfo> {
-    if (expected.digest && (await this.has(expected.digest, expected.size, batch))) {
+    const there = expected.digest && !batch?.has(expected.digest) ? await this.fileInfo(expected.digest) : undefined;
+    if (expected.digest && (batch?.has(expected.digest) || (there && (expected.size === undefined || there.size === expected.size)))) {
       if (!(source instanceof Uint8Array)) source.resume();
-      return { digest: expected.digest, size: expected.size ?? (await this.info(expected.digest))?.size ?? 0 };
+      return { digest: expected.digest, size: expected.size ?? there?.size ?? 0 };
     }
     const w = batch ? await this.batchWriter(batch) : await this.writer();
     try {
@@ -168,7 +191,7 @@ export class LocalContentStore implements ContentStore, BlobPaths {
     }
     const files = new Set(names);
     for (const [digest, packed] of [...(await this.packs.ready()).entries()]) {
-      if (!files.has(hexOf(digest))) yield { digest, size: packed.rawLength };
+      if (!files.has(hexOf(digest))) yield { digest, size: packed.length };
     }
   }
 
@@ -187,7 +210,7 @@ export class LocalContentStore implements ContentStore, BlobPaths {
       await rm(this.blobPath(digest), { force: true });
       if (packs.get(digest)) packed.add(digest);
     }
-    if (packed.size > 0) await packs.removeDead(packed, this.ingestDir);
+    await packs.removeDead(packed, this.ingestDir); // also drops copies nothing serves (quarantined, duplicates)
   }
 
   /** Moves a blob that failed verification out of the way, so the next write of it heals the store. */
@@ -221,8 +244,9 @@ export class LocalContentStore implements ContentStore, BlobPaths {
   async rehash(digest: Digest): Promise<Digest> {
     const { createHash } = await import('node:crypto');
     const h = createHash('sha256');
-    if (existsSync(this.blobPath(digest))) {
-      for await (const chunk of createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+    const fh = await this.openFile(digest);
+    if (fh) {
+      for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
     } else {
       const bytes = await this.packs.read(digest);
       if (!bytes) throw new NotFoundError('blob', digest);

@@ -28,6 +28,19 @@ export const MAX_TRAILER = JSON_LIMIT;
 
 export type BlobEncoding = 'raw' | 'zstd';
 
+/**
+ * A blob's stored bytes inside a pack file, for the synchronous readers (a restore's workers):
+ * `length` bytes at `offset`, zstd-encoded there when `zstd`. `quarantine`: the pack is the local
+ * store's own, so a blob that fails verification is quarantined there (a repository's is not).
+ */
+export interface PackSpan {
+  file: string;
+  offset: number;
+  length: number;
+  zstd: boolean;
+  quarantine?: boolean;
+}
+
 export interface PackEntry {
   digest: Digest;
   offset: number;

@@ -32,7 +32,7 @@ import { packName } from '../repository/repo-layout.js';
 import type { Repository } from '../repository/repository.js';
 import { forEachLimit } from '../repository/semaphore.js';
 import type { CopyReport } from '../repository/push.js';
-import type { PackSpan } from '../volumes/restore-file-sync.js';
+import type { PackSpan } from '../core/pack-format.js';
 import type { BackupRecord } from './backup-format.js';
 import type { CaptureDeps } from './backup-capture.js';
 import { closureOf, releaseLocalCopies } from './backup-local.js';

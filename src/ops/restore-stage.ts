@@ -25,7 +25,7 @@ import type { Descriptor } from '../core/oci.js';
 import { withStoreWrite } from '../content/gc.js';
 import type { Repository } from '../repository/repository.js';
 import { defaultPolicy } from '../volumes/node-apply.js';
-import type { PackSpan } from '../volumes/restore-file-sync.js';
+import type { PackSpan } from '../core/pack-format.js';
 import { loadRecord } from '../volumes/tree-io.js';
 import { TreeRestorer } from '../volumes/tree-restorer.js';
 import { WorkerPool } from '../volumes/worker-pool.js';

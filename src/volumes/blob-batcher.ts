@@ -1,6 +1,6 @@
 /**
- * The main thread's side of a snapshot's blob writes: staged blob files (from the I/O workers, and
- * the tree blobs written here) join a content DurabilityBatch, which makes them durable with one
+ * The main thread's side of a snapshot's writes: the tree blobs written here and the sealed packs
+ * of new chunks (local-pack-sink.ts) join a content DurabilityBatch, which makes them durable with one
  * syncfs and only then gives them their names. Every FLUSH_BLOBS blobs or FLUSH_BYTES bytes the
  * batch is flushed (so a killed snapshot keeps most of what it wrote, and the next run skips it),
  * and a new batch takes the blobs that arrive meanwhile: a batch is never added to while it flushes.

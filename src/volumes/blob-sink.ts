@@ -1,13 +1,13 @@
 /**
- * Where a snapshot's blobs go when they do not go (only) to the local store: the seam between the
- * snapshot engine and a destination such as a repository's pack uploader, which ops/ wires in for
- * a backup (volumes/ never imports repository/). Lifecycle:
+ * Where a snapshot's new chunks go: the seam between the snapshot engine and a destination, the
+ * store's own packs (local-pack-sink.ts) or, wired in by ops/ for a backup, a repository's pack
+ * uploader (volumes/ never imports repository/). Lifecycle:
  *
- *   takeSnapshot({ sink }) → the I/O workers read, chunk, hash and compress as always, but post
- *   each file's stored chunks to the main thread in segments (chunk-outbox.ts) instead of staging
- *   them as files in the store's ingest/; a SinkFeed hands every blob the sink lacks to `put`, one
- *   at a time, and trees as they are written (trees also go to the local store: the next backup
- *   compares against them) → the caller finishes the sink (last pack, index) → refs, last.
+ *   takeSnapshot → the I/O workers read, chunk, hash and compress, and post each file's stored
+ *   chunks to the main thread in segments (chunk-outbox.ts); a SinkFeed hands every blob the sink
+ *   lacks to `put`, one at a time, and trees as they are written (trees are blob files in the local
+ *   store in any case: the next snapshot compares against them) → the caller finishes the sink
+ *   (last pack, index) → refs, last.
  *
  * Backpressure: `put` resolves when the sink has taken the bytes (copied them into a pack); while
  * it waits, segments queue up to the workers' send budget (send-budget.ts) and then the workers
@@ -35,8 +35,6 @@ export interface BlobSink {
    * destination without anyone walking its trees again.
    */
   refer(blobs: readonly Descriptor[]): void;
-  /** False: trees are not handed over (the local store's sink: trees are blob files there anyway). */
-  readonly takesTrees?: boolean;
 }
 
 /**
@@ -75,7 +73,6 @@ export class SinkFeed {
 
   /** A tree blob written on the main thread (also stored locally by the caller). */
   tree(digest: Digest, bytes: Uint8Array): void {
-    if (this.sink.takesTrees === false) return;
     this.enqueue(() => (this.failure ? Promise.resolve() : this.one(digest, bytes)));
   }
 

@@ -1,6 +1,6 @@
 /**
- * The worker's side of a snapshot into a sink (blob-sink.ts): instead of staging each new chunk as
- * a file in the store's ingest/, the stored bytes are appended to a segment buffer that is posted
+ * The worker's side of a snapshot's sink (blob-sink.ts): each new chunk's stored bytes are
+ * appended to a segment buffer that is posted
  * to the main thread when it is full and at the end of every job (so a job's chunks always arrive
  * before its result). Segments are transferred, not copied, and come back once the main thread has
  * taken their chunks (`returns`, polled before a new buffer is made), so a snapshot of any size

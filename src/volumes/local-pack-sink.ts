@@ -2,7 +2,7 @@
  * The sink of a snapshot into the local store (blob-sink.ts): new chunks are appended to a pack in
  * ingest/ as the workers hand them over, and each pack, sealed at ~16 MiB, joins the snapshot's
  * durability batch, which names it under packs/ after its syncfs (content/local-packs.ts). Trees
- * stay blob files, written by the BlobBatcher; this sink does not take them.
+ * stay blob files, written by the BlobBatcher first: `has` is true for them, so none is packed.
  *
  * `has` answers from what this snapshot packed, the store's pack index and, for chunks stored as
  * blob files before packs existed, a stat. A blob a finished directory names that the store lacks
@@ -18,8 +18,8 @@ import type { BlobBatcher } from './blob-batcher.js';
 import type { BlobSink } from './blob-sink.js';
 
 export class LocalPackSink implements BlobSink {
-  readonly takesTrees = false;
   readonly lacking = new Set<Digest>();
+  /** Packed by this snapshot, or found as a blob file already: answered without a syscall. */
   private readonly given = new Set<Digest>();
   private writer: PackFileWriter | undefined;
 
@@ -31,7 +31,10 @@ export class LocalPackSink implements BlobSink {
   ) {}
 
   has(digest: Digest): boolean {
-    return this.given.has(digest) || this.packs.get(digest) !== undefined || this.blobs.has(digest) || statSync(this.content.blobPath(digest), { throwIfNoEntry: false }) !== undefined;
+    if (this.given.has(digest) || this.packs.get(digest) !== undefined || this.blobs.has(digest)) return true;
+    if (statSync(this.content.blobPath(digest), { throwIfNoEntry: false }) === undefined) return false;
+    this.given.add(digest); // a tree, or a chunk stored before packs
+    return true;
   }
 
   put(digest: Digest, bytes: Uint8Array): Promise<void> {

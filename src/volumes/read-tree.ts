@@ -39,6 +39,18 @@ export interface ReadTree {
 
 export async function readTree(content: LocalContentStore, dir: string, opts: ReadTreeOptions = {}): Promise<ReadTree> {
   const started = Date.now();
+  let read = await readOnce(content, dir, opts);
+  if (read.lacking && opts.parentTree) {
+    // The parent names chunks this store no longer has (lost, or quarantined as bad): read
+    // everything again, so this snapshot stores them afresh. What was packed above is reused.
+    const { parentTree: _, ...again } = opts;
+    read = await readOnce(content, dir, again);
+  }
+  return { ...read.tree, stats: { ...read.stats, durationMs: Date.now() - started } };
+}
+
+/** One read of the directory; `lacking`: a chunk the parent named is not in the store (local snapshots only). */
+async function readOnce(content: LocalContentStore, dir: string, opts: ReadTreeOptions): Promise<{ tree: Omit<ReadTree, 'stats'>; stats: Omit<SnapshotStats, 'durationMs'>; lacking: boolean }> {
   let presync = async (): Promise<void> => {};
   const blobs = new BlobBatcher(content, () => presync());
   // Without a sink of the caller's, new chunks go into the store's packs through the same feed.
@@ -66,15 +78,9 @@ export async function readTree(content: LocalContentStore, dir: string, opts: Re
   } finally {
     await pool.close();
   }
-  if (local && local.lacking.size > 0 && opts.parentTree) {
-    // The parent names chunks this store no longer has (lost, or quarantined as bad): read
-    // everything again, so this snapshot stores them afresh. What was packed above is reused.
-    const { parentTree: _, ...again } = opts;
-    return readTree(content, dir, again);
-  }
   const c = writer.counters;
   const added = local ? { blobs: feed.added.blobs + blobs.added.blobs, bytes: feed.added.bytes + blobs.added.bytes } : feed.added;
-  const stats: SnapshotStats = {
+  const stats = {
     files: c.files,
     dirs: c.dirs,
     bytes: c.bytes,
@@ -84,9 +90,8 @@ export async function readTree(content: LocalContentStore, dir: string, opts: Re
     unchangedFiles: c.unchangedFiles,
     skipped: c.skipped,
     skippedXattrs: c.skippedXattrs,
-    durationMs: Date.now() - started,
   };
-  return { root: result.root, tree: result.tree, stats };
+  return { tree: { root: result.root, tree: result.tree }, stats, lacking: (local?.lacking.size ?? 0) > 0 };
 }
 
 /** The fields of a snapshot record that do not depend on what was read. */

@@ -15,6 +15,7 @@
 import { closeSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import zstd from 'zstd-napi/binding.js';
 import { DigestMismatchError, IntegrityError, SizeMismatchError } from '../core/errors.js';
+import type { PackSpan } from '../core/pack-format.js';
 import { isHole, type ChunkRef, type TreeEntry } from '../core/volume-snapshot-format.js';
 import { readBlobInto, type StorePaths } from './blob-files.js';
 import { isAllZero, sha256Of, type ChunkCodec } from './chunk-codec.js';
@@ -33,15 +34,6 @@ export interface RestoreFileJob {
   spans?: Array<PackSpan | null>;
 }
 
-/** A chunk's stored bytes inside a pack file: `length` bytes at `offset`, zstd-encoded there when `zstd`. */
-export interface PackSpan {
-  file: string;
-  offset: number;
-  length: number;
-  zstd: boolean;
-  /** The local store's own pack: a chunk that fails verification is quarantined there. */
-  quarantine?: boolean;
-}
 
 /** Per-worker state for restoring: the codec and the read buffer, reused for every chunk. */
 export interface RestoreContext {

@@ -27,7 +27,7 @@ import type { LocalContentStore } from '../content/local-store.js';
 import { joinHost, type HostPath } from './host-dir.js';
 import { applyMeta, defaultPolicy } from './node-apply.js';
 import { PathFilter } from './path-filter.js';
-import type { PackSpan } from './restore-file-sync.js';
+import type { PackSpan } from '../core/pack-format.js';
 import { findEntry, showComponents } from './snapshot-walk.js';
 import type { SnapshotInfo } from './snapshot-refs.js';
 import { loadRecord } from './tree-io.js';

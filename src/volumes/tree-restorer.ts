@@ -32,7 +32,8 @@ import { entryName, entryTarget, isHole, type TreeEntry } from '../core/volume-s
 import type { LocalContentStore } from '../content/local-store.js';
 import { native, S_IFBLK, S_IFCHR, S_IFIFO } from '../platform/native.js';
 import { HostDir, type HostPath } from './host-dir.js';
-import type { PackSpan, RestoreFileJob } from './restore-file-sync.js';
+import type { PackSpan } from '../core/pack-format.js';
+import type { RestoreFileJob } from './restore-file-sync.js';
 import { applyMeta, applyMetaSync, defaultPolicy, type ApplyPolicy } from './node-apply.js';
 import type { PathFilter } from './path-filter.js';
 import { sameEntry } from './snapshot-diff.js';

@@ -4,7 +4,7 @@
  *
  * The I/O workers do the syscalls: they scan directories (names as raw bytes, lstat that never
  * follows a symlink, xattrs, link targets; the next few subdirectories are scanned ahead) and read
- * files in groups (read, chunk, hash, compress, stage new blobs, or with a sink post them here:
+ * files in groups (read, chunk, hash, compress, and post new chunks here for the snapshot's sink:
  * blob-sink.ts), while this thread compares with the parent snapshot and builds trees. A file
  * whose size, mtime, ctime and inode match the parent snapshot's entry reuses its chunk list
  * unread; files of one inode (hardlinks) are read once; a directory whose entries did not change

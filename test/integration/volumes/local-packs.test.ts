@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { sha256, type Digest } from '../../../src/core/digest.js';
 import { PackFileWriter } from '../../../src/content/local-packs.js';
@@ -116,19 +116,62 @@ test('a pack with a damaged trailer: system check reports it, --repair sets it a
   assert.deepEqual(diffRaw(await rawTree(volumes.dataPath('v')), await rawTree(volumes.dataPath('back'))), []);
 });
 
-test('a store opened before another one wrote packs finds them, even within one clock tick', async (t) => {
+test('a store opened before another one wrote packs finds them, even when packs/ shows the same mtime (one clock tick)', async (t) => {
   const root = await tempDir(t);
   const { content: early, volumes } = await stores(root);
+  // The tick packs/ was listed in, as a kernel with a coarse clock stamps it: whole seconds (exact
+  // to set and compare), and not yet past, so the listing is as fresh as one taken in that tick.
+  const tick = Math.ceil(Date.now() / 1000) + 5;
+  utimesSync(early.packs.dir, tick, tick);
   await early.packs.ready(); // index loaded while packs/ is empty
   const late = await LocalContentStore.open(root);
   await volumes.create('v');
   fill(volumes.dataPath('v'), 'f', 3, 1000);
   const snap = await takeSnapshot(late, volumes, 'v');
+  // The pack was named in that same tick: the mtime does not move. Only the "racy" rule (list
+  // again after a listing taken that close to the mtime) finds it.
+  utimesSync(early.packs.dir, tick, tick);
   for (const d of (await chunksOf(late, snap.record.tree.digest)).values()) {
     const at = await chunkBytesAt(early, d);
     assert.ok(at.file.startsWith(early.packs.dir), 'found in a pack');
     assert.equal((await early.info(d))?.size, 1000);
   }
+});
+
+test('system check finds a flipped byte inside a pack; --repair quarantines that chunk (other processes see it); the next GC drops the bad copy and its marker', async (t) => {
+  const root = await tempDir(t);
+  const { content, volumes } = await stores(root);
+  await volumes.create('v');
+  fill(volumes.dataPath('v'), 'f', 10, 5000);
+  const snap = await takeSnapshot(content, volumes, 'v');
+  const [victim, ...others] = [...(await chunksOf(content, snap.record.tree.digest)).values()];
+  const at = await chunkBytesAt(content, victim!);
+  const fd = openSync(at.file, 'r+');
+  const byte = Buffer.alloc(1);
+  readSync(fd, byte, 0, 1, at.offset + 100);
+  writeSync(fd, Buffer.from([byte[0]! ^ 1]), 0, 1, at.offset + 100);
+  closeSync(fd);
+
+  const other = await LocalContentStore.open(root);
+  await other.packs.ready(); // a second process with its index already loaded
+  const check = await checkStore(content);
+  assert.deepEqual(check.problems.map((p) => [p.kind, p.digest]), [['corrupt', victim]]);
+  await checkStore(content, { repair: true });
+  assert.ok(existsSync(join(content.quarantineDir, `${victim!.slice(7)}.packed`)), 'the marker names the bad chunk');
+  assert.equal(await other.info(victim!), undefined, 'the other process no longer serves the bad copy');
+  assert.ok(await other.info(others[0]!), 'but still the good ones');
+
+  // The next snapshot stores the quarantined chunk afresh; GC then rewrites the old pack without
+  // its bad copy (nothing serves it) and drops the marker. The other process, whose index was
+  // loaded before, finds the good chunks in the rewritten pack.
+  await forgetSnapshots(content, { volume: 'v', ids: [snap.id] });
+  const again = await takeSnapshot(content, volumes, 'v');
+  await collectGarbage(content);
+  assert.ok(!readdirSync(content.packs.dir).includes(basename(at.file)), 'the pack holding the bad copy was rewritten');
+  assert.ok(!existsSync(join(content.quarantineDir, `${victim!.slice(7)}.packed`)), 'its marker went with it');
+  for (const d of [victim!, ...others]) assert.ok(await other.readBytes(d));
+  await restoreVolume(content, volumes, again, { to: 'back' });
+  assert.deepEqual(diffRaw(await rawTree(volumes.dataPath('v')), await rawTree(volumes.dataPath('back'))), []);
 });
 
 test('security: a GC that fails half-way leaves an index the next GC can trust (no live blob is deleted)', async (t) => {
