@@ -85,10 +85,8 @@ async function metadataOutside(content: LocalContentStore, record: Descriptor, k
  */
 export async function releaseLocalCopies(content: LocalContentStore, candidates: Descriptor[], progress: Progress, named?: { has(digest: Digest): boolean }): Promise<{ blobs: number; bytes: number }> {
   if (candidates.length === 0) return { blobs: 0, bytes: 0 }; // nothing to mark the store for
-  // A candidate among them (a bind snapshot sharing a tree with a volume's) and the shortcut is off.
-  const closed = named && !candidates.some((d) => named.has(d.digest)) ? named : undefined;
   try {
-    return await dropUnreferenced(content, candidates, undefined, closed);
+    return await dropUnreferenced(content, candidates, named ? { closed: named } : {});
   } catch (err) {
     if (!(err instanceof LockedError)) throw err;
     const bytes = candidates.reduce((n, d) => n + d.size, 0);

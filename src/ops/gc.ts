@@ -92,29 +92,29 @@ export async function allRoots(content: LocalContentStore): Promise<Descriptor[]
  * backup's dropped chunks, a restore's pulled ones). Needs the exclusive store lock like GC; when
  * another command holds the store past `timeoutMs` it gives up (LockedError) and GC does it later.
  *
- * `closed`: blobs the caller knows to be a whole closure (every child of one is in it too) that
- * holds no candidate, such as the trees and chunks of the snapshot a backup just took. The mark
- * does not read below them: no candidate can be found there. An incremental backup's mark then
- * reads the old snapshot's trees it replaces, not all of the new one's.
+ * `closed`: blobs the caller knows to be a whole closure (every child of one is in it too), such
+ * as the trees and chunks of the snapshot a backup just took. When it holds none of the
+ * candidates, the mark does not read below them: no candidate can be found there, and an
+ * incremental backup's mark reads the old snapshot's trees it replaces, not all of the new one's.
+ * When it holds one (a bind snapshot of the same backup is both), the mark reads everything.
  */
-export async function dropUnreferenced(content: LocalContentStore, candidates: Iterable<Descriptor>, timeoutMs = 10_000, closed?: { has(digest: Digest): boolean }): Promise<{ blobs: number; bytes: number }> {
-  const lock = await acquireStoreExclusive(content.root, timeoutMs);
+export async function dropUnreferenced(content: LocalContentStore, candidates: readonly Descriptor[], opts: { timeoutMs?: number; closed?: { has(digest: Digest): boolean } } = {}): Promise<{ blobs: number; bytes: number }> {
+  const lock = await acquireStoreExclusive(content.root, opts.timeoutMs ?? 10_000);
   try {
+    const closed = opts.closed && !candidates.some((d) => opts.closed!.has(d.digest)) ? opts.closed : undefined;
     const { live } = await markLive(content, closed ? (c) => async (d) => (closed.has(d.digest) ? [] : c(d)) : undefined);
-    let blobs = 0;
-    let bytes = 0;
     const dead = new Map<Digest, Descriptor>();
     for (const d of candidates) if (!live.has(d.digest)) dead.set(d.digest, d);
     const present: Digest[] = [];
+    let bytes = 0;
     await forEachLimit(dead.values(), 16, async (d) => {
       const info = await content.info(d.digest);
       if (!info) return;
       present.push(d.digest);
-      blobs++;
       bytes += info.size;
     });
     await content.deleteMany(present); // one call: a pack is rewritten once for all its dead blobs
-    return { blobs, bytes };
+    return { blobs: present.length, bytes };
   } finally {
     await lock.release();
   }

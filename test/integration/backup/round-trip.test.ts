@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -31,6 +32,7 @@ describe('backup and restore over SFTP', { skip: needs({ root: true, commands: [
   let sc: BackupScene;
   let second: BackupJson;
   let bigSha: string;
+  let firstSnapshot = '';
   before(async () => {
     sc = await backupScene({ after: (fn) => cleanups.push(fn) }, { sftp: true });
   });
@@ -61,6 +63,7 @@ describe('backup and restore over SFTP', { skip: needs({ root: true, commands: [
     assert.deepEqual(rec.tags, ['nightly']);
     assert.ok(rec.writableLayer && rec.writableLayer.entries > 0, 'the writable layer is in the backup');
     assert.equal(rec.volumes[0]!.name, 'appdata');
+    firstSnapshot = rec.volumes[0]!.snapshot.digest;
     assert.equal((await sc.s.inspect('app')).State.Status, 'running', 'resumed after the backup');
 
     const chunks = await localChunks(sc.s.root, rec.volumes[0]!.snapshot);
@@ -78,6 +81,12 @@ describe('backup and restore over SFTP', { skip: needs({ root: true, commands: [
     assert.equal(second.stats.unchangedFiles, second.stats.files - 1, 'every file but db.txt reused its chunk list unread');
     const rec = (await inspectBackup(sc, second.id)).Record;
     assert.equal((await localChunks(sc.s.root, rec.volumes[0]!.snapshot)).present, 0);
+    // The first snapshot's record and the root tree the change replaced leave the store (the
+    // mark skips the new snapshot's own blobs); everything the new one needs stays.
+    assert.ok(second.released.blobs >= 2, `released ${second.released.blobs} blobs`);
+    assert.equal(existsSync(join(sc.s.root, 'blobs', 'sha256', firstSnapshot.slice(7))), false, 'the first snapshot record is gone');
+    const check = await sc.s.cli(['system', 'check']);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
   });
 
   test('with container, volume and image gone, restore brings data, config and writable layer back', async () => {
