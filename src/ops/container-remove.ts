@@ -108,10 +108,11 @@ export async function pruneContainers(root: string): Promise<ContainerPruneResul
   const store = new ContainerStore(root);
   const removed: ContainerRecord[] = [];
   let reclaimedBytes = 0;
+  const { diskUsage } = await import('./system-df.js');
   for (const rec of await store.list()) {
     const state = await reconcile(store, rec).catch(() => undefined);
     if (!state || isActive(state.status)) continue;
-    const bytes = await (await import('./system-df.js')).diskUsage(rec.rootfs.upperDir);
+    const bytes = await diskUsage(rec.rootfs.upperDir);
     try {
       await removeOne(store, rec, {});
       removed.push(rec);

@@ -11,7 +11,7 @@ import { Supervisor, type SupervisorAssignment, type SupervisorEvent, type Super
 
 const [root, hint] = process.argv.slice(2);
 if (!root || !process.send) {
-  process.stderr.write('usage: container-supervisor-main.js ROOT (started by lifeboat, with an IPC channel)\n');
+  process.stderr.write('usage: container-supervisor-main.js ROOT [--rm] (started by lifeboat, with an IPC channel)\n');
   process.exit(2);
 }
 process.chdir('/');
@@ -30,13 +30,12 @@ const assignment = await new Promise<SupervisorAssignment | undefined>((resolve)
 if (!assignment) process.exit(0);
 
 const { id } = assignment;
-const removal = assignment.autoRemove ? preloaded : undefined;
 const supervisor = new Supervisor(new ContainerStore(root), id, {
   attach: assignment.attach,
   stdin: assignment.stdin,
   notify,
   autoRemove: async (containerId) => {
-    const { removeContainers } = await (removal ?? import('./container-remove.js'));
+    const { removeContainers } = await (preloaded ?? import('./container-remove.js')); // autoRemove is only called for --rm
     await removeContainers(root, [containerId], { volumes: true });
   },
   log: (message) => log(`${id.slice(0, 12)} ${message}`),

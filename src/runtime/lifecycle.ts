@@ -18,13 +18,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits until the container is no longer active: woken by each change of its records
- * (state-watch.ts), polling as well; returns the final state, or undefined on timeout.
+ * (state-watch.ts), polling as well; returns the final state, or undefined on timeout. The poll
+ * is only for a supervisor that dies without a word: every 50 ms at most while nothing wakes us,
+ * every 500 ms while the watch does (a `wait` of hours then costs two reads a second, not twenty).
  */
 export async function waitForExit(store: ContainerStore, rec: ContainerRecord, timeoutMs: number): Promise<ContainerState | undefined> {
   const deadline = Date.now() + timeoutMs;
   const changes = watchState(store.paths(rec.id).state);
   try {
-    for (let step = 5; ; step = Math.min(step * 2, 50)) {
+    for (let step = 5; ; step = Math.min(step * 2, changes.watching ? 500 : 50)) {
       const state = await reconcile(store, rec);
       if (!isActive(state.status)) return state;
       const left = deadline - Date.now();

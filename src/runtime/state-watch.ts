@@ -11,6 +11,8 @@ import { basename, dirname } from 'node:path';
 export interface StateChanges {
   /** Resolves at the next change (at once if one came since the last call), or after `ms`. */
   next(ms: number): Promise<void>;
+  /** Whether changes wake the waiter (false: it can only poll). */
+  readonly watching: boolean;
   close(): void;
 }
 
@@ -28,11 +30,17 @@ export function watchState(statePath: string): StateChanges {
   };
   try {
     watcher = watch(dirname(statePath), { persistent: false }, onChange);
-    watcher.on('error', () => watcher?.close());
+    watcher.on('error', () => {
+      watcher?.close();
+      watcher = undefined;
+    });
   } catch {
     /* polling only */
   }
   return {
+    get watching() {
+      return watcher !== undefined;
+    },
     next(ms) {
       if (changed) {
         changed = false;

@@ -14,6 +14,7 @@ test('a replaced state.json wakes the waiter; log output does not', async (t) =>
   const state = join(dir, 'state.json');
   const changes = watchState(state);
   t.after(() => changes.close());
+  assert.equal(changes.watching, true, 'the waiter may poll slowly: changes wake it');
 
   let began = Date.now();
   const woken = changes.next(5_000);
@@ -32,6 +33,7 @@ test('a replaced state.json wakes the waiter; log output does not', async (t) =>
 
 test('a directory that cannot be watched still times out', async () => {
   const changes = watchState('/nonexistent/lifeboat/state.json');
+  assert.equal(changes.watching, false, 'the waiter must keep polling fast');
   const began = Date.now();
   await changes.next(50);
   assert.ok(Date.now() - began >= 40);
