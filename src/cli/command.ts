@@ -83,8 +83,8 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-/** A retention count: a number, or "unlimited" (-1). Anything else is refused by policyOf. */
-const count = (v: string) => (v === 'unlimited' ? -1 : Number.parseInt(v, 10));
+/** A retention count: digits, or "unlimited" (-1). Anything else (NaN: "3abc" too) is refused by policyOf. */
+const count = (v: string) => (v === 'unlimited' ? -1 : /^\d+$/.test(v) ? Number(v) : Number.NaN);
 
 /**
  * The retention flags (restic's names) that `volume forget` and `forget` share; `noun` is what

@@ -20,9 +20,9 @@ test('a count that is not a number names its flag', () => {
   assert.throws(() => policyOf({ keepLast: -2 }), UsageError);
 });
 
-test('volume forget and forget refuse --keep-last abc with exit 2, on stderr', async (t) => {
+test('volume forget and forget refuse --keep-last abc (or 3abc) with exit 2, on stderr', async (t) => {
   const root = await tempDir(t);
-  for (const args of [['volume', 'forget', '--keep-last', 'abc'], ['forget', '--repo', root, '--keep-hourly', 'many']]) {
+  for (const args of [['volume', 'forget', '--keep-last', 'abc'], ['volume', 'forget', '--keep-last', '3abc'], ['forget', '--repo', root, '--keep-hourly', 'many']]) {
     const r = await lifeboat(['--root', root, ...args]);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /--keep-(last|hourly) takes a number or "unlimited"/);
