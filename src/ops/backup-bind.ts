@@ -1,11 +1,12 @@
 /**
  * `backup --include-binds`: a bind-mounted host directory snapshotted with the volume snapshot
- * engine (volumes/tree-writer.ts: chunks, trees, a snapshot record), but without a volume and
+ * engine (volumes/read-tree.ts: chunks, trees, a snapshot record), but without a volume and
  * without a local ref: its record (`volume` = "bind:<host path>") is named only by the backup
  * record, so its blobs live in the repository and leave the local store once pushed. Each backup
  * reads the whole directory (there is no local parent to compare against); chunks the repository
  * already has are not sent again. With a sink (a backup), chunks go straight to the repository and
- * only the trees and the record are written here.
+ * only the trees and the record are written here; without one, the chunks go into the store's
+ * packs like a volume snapshot's.
  *
  * The caller holds the shared store lock and whatever quiesces the writers.
  */

@@ -5,14 +5,14 @@
  *
  *   locks/<32 hex>.json   {"exclusive":false,"host":"web1","pid":4242,"time":"<ISO>","user":"root"}
  *
- * Acquire: look for conflicting live locks, write ours, look again, then hold it. An exclusive lock
- * waits SETTLE_MS before it looks again; a shared one does not. Only a shared and an exclusive lock
- * conflict, and for both to hold, each one's second look must miss the other's file: the shared
- * one's look comes after its own write, so it misses the exclusive file only if that was written
- * later, and then the exclusive one's look, SETTLE_MS after its write, sees the shared file. On the
- * backends we have (a directory, SFTP: a file is listed once written) one side waiting is enough,
- * and every backup and restore is 200 ms quicker (a backend that lists late, like some object
- * stores, needs both sides to wait: restic's way). A lock is
+ * Acquire: look for conflicting live locks, write ours, look again, then hold it. Only a shared
+ * and an exclusive lock conflict, and for both to hold, each one's second look must miss the
+ * other's file. Where a file is listed as soon as it is written (a directory, SFTP: the backends
+ * we have) that cannot happen: whichever wrote second sees the first. The look again is what
+ * makes it safe there, not a wait. An exclusive lock still waits SETTLE_MS before it looks again,
+ * which covers a backend that lists a new file up to that late; a shared one does not wait, so
+ * every backup and restore is 200 ms quicker (a backend that lists later than that, like some
+ * object stores, needs both sides to wait longer: restic's way). A lock is
  * refreshed (a new file, then the old one removed) every REFRESH_MS; when that fails, or the old
  * file has vanished (someone ran `repo unlock --remove-all`), `signal` aborts so the holder stops.
  *
