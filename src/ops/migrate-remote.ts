@@ -48,7 +48,7 @@ export interface RemoteRestoreRequest {
 export interface RemoteRestore {
   backup: string;
   container: { id: string; name: string };
-  volumes: Array<{ name: string; created: boolean }>;
+  volumes: Array<{ name: string; created: boolean; patched?: boolean }>;
   started: boolean;
   durationMs: number;
 }

@@ -30,7 +30,7 @@ export interface RestoredData {
   createdVolumes: string[];
   /** Host paths this restore created (removed again by undoData). */
   createdPaths: string[];
-  volumes: Array<{ name: string; created: boolean; files: number; bytes: number }>;
+  volumes: Array<{ name: string; created: boolean; files: number; bytes: number; patched?: boolean }>;
   binds: Array<{ hostPath: string; files: number; bytes: number }>;
 }
 
@@ -90,7 +90,7 @@ export async function restoreData(blobs: FetchedBlobs, root: string, volumes: Vo
       const r = await withVolumeLock(root, to, () => restoreVolume(blobs.content, volumes, snap, { to, spans: blobs.spans, ...(staged ? { staged } : {}), overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) }));
       if (r.created) out.createdVolumes.push(v.name);
       if (r.created && v.anonymous) await volumes.updateMeta({ ...(await volumes.get(v.name)), anonymous: true });
-      out.volumes.push({ name: v.name, created: !existed, files: r.files, bytes: r.bytes });
+      out.volumes.push({ name: v.name, created: !existed, files: r.files, bytes: r.bytes, ...(r.patched ? { patched: true } : {}) });
     }
     for (const b of plan.binds) {
       if (b.snapshot) {

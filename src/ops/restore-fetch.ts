@@ -65,9 +65,11 @@ export async function scratchStore(root: string): Promise<{ content: LocalConten
 /**
  * Fetches the closure of `roots` into `scratch`, level by level (the next level's records are read
  * from the scratch), except file chunks, which are located: `spans` gets where each can be read.
- * The caller holds the repository lock.
+ * `metadataOnly`: records and trees only, no chunk located, blobs the scratch has already skipped,
+ * and a root the repository lacks left out instead of an error (a staged restore's bases, which
+ * the patch only compares against). The caller holds the repository lock.
  */
-export async function fetchClosure(repo: Repository, scratch: LocalContentStore, roots: Descriptor[], spans: Map<Digest, PackSpan>, opts: { progress?: Progress; concurrency?: number; signal?: AbortSignal } = {}): Promise<FetchReport> {
+export async function fetchClosure(repo: Repository, scratch: LocalContentStore, roots: Descriptor[], spans: Map<Digest, PackSpan>, opts: { progress?: Progress; concurrency?: number; signal?: AbortSignal; metadataOnly?: boolean } = {}): Promise<FetchReport> {
   repo.assertLocked('shared');
   const index = await repo.index();
   const report: FetchReport = { blobs: 0, bytes: 0, storedBytes: 0, packs: 0 };
@@ -76,13 +78,14 @@ export async function fetchClosure(repo: Repository, scratch: LocalContentStore,
   const seen = new Set<Digest>();
   const write = (digest: Digest, data: Buffer) => writeFile(scratch.blobPath(digest), data, { mode: 0o600 });
   try {
-    let level = roots;
+    let level = opts.metadataOnly ? roots.filter((d) => index.get(d.digest)) : roots;
     while (level.length) {
       opts.signal?.throwIfAborted();
       const current: Descriptor[] = [];
       for (const d of level) {
         if (seen.has(d.digest)) continue;
         seen.add(d.digest);
+        if (opts.metadataOnly && (d.mediaType === MediaType.LifeboatChunk || (await scratch.info(d.digest)))) continue;
         current.push(d);
       }
       const byPack = new Map<Digest, BlobLocation[]>();
@@ -181,12 +184,16 @@ export function dataRoots(record: BackupRecord, plans: RestorePlan[]): Descripto
   return [...(record.writableLayer ? [record.writableLayer.layer] : []), ...new Map(snaps.map((s) => [s.digest, s])).values()];
 }
 
-/** Fetches what `plans` need: the image into the store, the rest into the scratch store (chunks: located). */
-export async function fetchBackup(deps: CaptureDeps, repo: Repository, record: BackupRecord, plans: RestorePlan[], scratch: LocalContentStore, opts: { progress?: Progress; signal?: AbortSignal; extraRoots?: Descriptor[] }): Promise<{ image: CopyReport; data: FetchReport; blobs: FetchedBlobs }> {
+/**
+ * Fetches what `plans` need: the image into the store, the rest into the scratch store (chunks:
+ * located). `bases`: snapshots a staged restore patches from, records and trees only.
+ */
+export async function fetchBackup(deps: CaptureDeps, repo: Repository, record: BackupRecord, plans: RestorePlan[], scratch: LocalContentStore, opts: { progress?: Progress; signal?: AbortSignal; bases?: Descriptor[] }): Promise<{ image: CopyReport; data: FetchReport; blobs: FetchedBlobs }> {
   const copy = { ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
   const image = await pullFromRepository(repo, deps.content, [record.image.manifest], copy);
   const spans = new Map<Digest, PackSpan>();
-  const data = await fetchClosure(repo, scratch, [...dataRoots(record, plans), ...(opts.extraRoots ?? [])], spans, copy);
+  const data = await fetchClosure(repo, scratch, dataRoots(record, plans), spans, copy);
+  if (opts.bases?.length) await fetchClosure(repo, scratch, opts.bases, spans, { ...copy, metadataOnly: true });
   return { image, data, blobs: { content: scratch, spans } };
 }
 

@@ -66,7 +66,7 @@ export async function restoreBackup(deps: RestoreDeps, repo: Repository, id: str
       try {
         return await withStoreWrite(deps.content.root, async () => {
           fetchedRecord = record;
-          const { blobs, ...fetched } = await fetchBackup(deps, repo, record, sandbox ? [plan, sandbox] : [plan], scratch.content, { ...opts, ...(stage ? { extraRoots: stage.bases } : {}) });
+          const { blobs, ...fetched } = await fetchBackup(deps, repo, record, sandbox ? [plan, sandbox] : [plan], scratch.content, { ...opts, ...(stage ? { bases: stage.bases } : {}) });
           let verification: VerifyResult | undefined;
           if (sandbox) {
             verification = await sandboxVerdict(deps, repo, entry, record, sandbox, blobs, { verifyTimeMs: opts.verifyTimeMs!, progress });

@@ -64,6 +64,8 @@ export interface RestoreVolumeResult {
   dirs: number;
   bytes: number;
   skipped: { devices: number; xattrs: number };
+  /** A staged directory was patched into the snapshot (only what changed was written). */
+  patched: boolean;
 }
 
 export async function restoreVolume(content: LocalContentStore, volumes: VolumeStore, snap: SnapshotInfo, opts: RestoreVolumeOptions = {}): Promise<RestoreVolumeResult> {
@@ -87,9 +89,12 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
       const pool = new WorkerPool(opts.workers);
       const restorerFor = () => new TreeRestorer({ content, ...(opts.spans ? { spans: opts.spans } : {}), pool, filter: filter.empty ? undefined : filter, onWrite: (n) => task.advance(n), signal: opts.signal, policy: defaultPolicy() });
       let restorer = restorerFor();
+      let patched = false;
       try {
-        if (opts.staged && filter.empty && (await patchStaged(content, restorer, opts.staged, snap.record.tree.digest, opts.signal))) data = opts.staged.dir;
-        else {
+        if (opts.staged && filter.empty && (await patchStaged(content, restorer, opts.staged, snap.record.tree.digest, opts.signal))) {
+          data = opts.staged.dir;
+          patched = true;
+        } else {
           if (opts.staged && filter.empty) restorer = restorerFor(); // the counts are this restore's, not a failed patch's
           await mkdir(data, 0o700);
           await restorer.restore(data, snap.record.tree.digest);
@@ -105,7 +110,7 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
       } else {
         await applyMoves(moves, join(staging, 'replaced'));
       }
-      return { volume: name, created: !exists, ...restorer.counters, skipped: restorer.policy.skipped };
+      return { volume: name, created: !exists, ...restorer.counters, skipped: restorer.policy.skipped, patched };
     } finally {
       await rm(staging, { recursive: true, force: true });
     }

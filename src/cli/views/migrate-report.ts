@@ -31,6 +31,8 @@ export function migrationJson(r: MigrateResult): unknown {
       ? {
           downtimeMs: c.downtimeMs,
           downtime: c.phases,
+          // patched: the volume staged after the pre-copy was patched at the cut-over, not restored whole
+          volumesRestored: c.restored.volumes.map((v) => ({ name: v.name, created: v.created, patched: !!v.patched })),
           ...(c.verifiedAfterMs !== undefined ? { verifiedAfterMs: c.verifiedAfterMs } : {}),
           verification: c.verdict ? { passed: c.verdict.passed, reason: c.verdict.reason, state: c.verdict.state, health: c.verdict.health } : undefined,
         }

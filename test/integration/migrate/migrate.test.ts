@@ -41,6 +41,7 @@ interface MigrationJson {
   verification: { passed: boolean; reason: string };
   source: string;
   bytes: { sent: number; added: number; lacked: number };
+  volumesRestored: Array<{ name: string; patched: boolean }>;
 }
 
 describe('migrate over SSH between two hosts', { skip, concurrency: false }, () => {
@@ -101,6 +102,7 @@ describe('migrate over SSH between two hosts', { skip, concurrency: false }, () 
     assert.ok(m.bytes.sent >= layerBytes + 2048 * KiB, `sent ${m.bytes.sent}`);
     assert.ok(m.bytes.sent <= m.bytes.lacked * 1.1 + 64 * KiB, `sent ${m.bytes.sent} for ${m.bytes.lacked} lacked`);
     assert.equal(m.source, 'stopped');
+    assert.deepEqual(m.volumesRestored.map((v) => [v.name, v.patched]), [['appdata', true]], 'the cut-over patched the volume staged after the pre-copy');
 
     const ps = JSON.parse(await onTarget(['ps', '-a', '--json'])) as Array<{ Names: string; State: string }>;
     assert.deepEqual(ps.map((c) => [c.Names, c.State]), [['app', 'running']]);
