@@ -12,6 +12,7 @@
  */
 import { chmod, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Digest } from '../core/digest.js';
 import type { Descriptor } from '../core/oci.js';
 import type { Progress } from '../core/progress.js';
 import { applyMeta, defaultPolicy } from '../volumes/node-apply.js';
@@ -38,6 +39,18 @@ async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
+/** Restores the tree `tree` of fetched blobs into the empty directory `dir` (its own metadata is the caller's). */
+export async function restoreTreeInto(blobs: FetchedBlobs, dir: string, tree: Digest): Promise<TreeRestorer> {
+  const pool = new WorkerPool();
+  const restorer = new TreeRestorer({ content: blobs.content, spans: blobs.spans, pool, policy: defaultPolicy() });
+  try {
+    await restorer.restore(dir, tree);
+  } finally {
+    await pool.close();
+  }
+  return restorer;
+}
+
 /** Writes a snapshot into a host path: staged beside it, then renamed into place. */
 async function restoreHostPath(blobs: FetchedBlobs, snapshot: Descriptor, hostPath: string): Promise<{ created: boolean; files: number; bytes: number }> {
   const record = await loadRecord(blobs.content, snapshot.digest);
@@ -48,13 +61,7 @@ async function restoreHostPath(blobs: FetchedBlobs, snapshot: Descriptor, hostPa
     await chmod(staging, 0o700);
     const data = join(staging, 'data');
     await mkdir(data, 0o700);
-    const pool = new WorkerPool();
-    const restorer = new TreeRestorer({ content: blobs.content, spans: blobs.spans, pool, policy: defaultPolicy() });
-    try {
-      await restorer.restore(data, record.tree.digest);
-    } finally {
-      await pool.close();
-    }
+    const restorer = await restoreTreeInto(blobs, data, record.tree.digest);
     await applyMeta(data, data, { type: 'dir', ...record.root }, restorer.policy);
     const existed = await exists(hostPath);
     if (existed) await rename(hostPath, join(staging, 'replaced'));

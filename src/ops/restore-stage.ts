@@ -24,15 +24,13 @@ import { MediaType } from '../core/media-types.js';
 import type { Descriptor } from '../core/oci.js';
 import { withStoreWrite } from '../content/gc.js';
 import type { Repository } from '../repository/repository.js';
-import { defaultPolicy } from '../volumes/node-apply.js';
 import type { PackSpan } from '../core/pack-format.js';
 import { loadRecord } from '../volumes/tree-io.js';
-import { TreeRestorer } from '../volumes/tree-restorer.js';
-import { WorkerPool } from '../volumes/worker-pool.js';
 import { loadBackup } from './backup-catalog.js';
 import { isMigrationDir } from './migrate-target.js';
 import { fetchClosure, scratchStore, type FetchedBlobs } from './restore-fetch.js';
 import type { RestoreDeps } from './restore-materialize.js';
+import { restoreTreeInto } from './restore-data.js';
 import { planRestore, type RestorePlan, type RestoreRequest } from './restore-plan.js';
 
 /** A staged volume: its data directory and the snapshot it holds exactly. */
@@ -82,13 +80,7 @@ export async function stageVolumes(deps: RestoreDeps, repo: Repository, id: stri
           await rm(dir, { recursive: true, force: true });
           await mkdir(join(dir, 'data'), { recursive: true, mode: 0o700 });
           const snap = await loadRecord(blobs.content, v.snapshot!.digest);
-          const pool = new WorkerPool();
-          const restorer = new TreeRestorer({ content: blobs.content, spans: blobs.spans, pool, policy: defaultPolicy() });
-          try {
-            await restorer.restore(join(dir, 'data'), snap.tree.digest);
-          } finally {
-            await pool.close();
-          }
+          const restorer = await restoreTreeInto(blobs, join(dir, 'data'), snap.tree.digest);
           await writeFile(join(dir, MARKER), JSON.stringify({ snapshot: v.snapshot }) + '\n', { mode: 0o600 });
           volumes.push({ name: v.name, files: restorer.counters.files, bytes: restorer.counters.bytes });
         }
