@@ -16,10 +16,18 @@ const FILES = 10;
 /** Rewrites f0..f9 with the same counter, one after the other, forever. */
 const WRITER = `i=0; while :; do i=$((i+1)); for f in ${Array.from({ length: FILES }, (_, k) => k).join(' ')}; do printf '%012d\\n' $i > /data/f$f; done; done`;
 
+/** The counter in each file; -1 for one caught between truncate and write, or not written yet. */
 function values(dir: string): number[] {
   return Array.from({ length: FILES }, (_, f) => {
-    const head = readFileSync(join(dir, `f${f}`), 'utf8');
-    return head.length === 13 ? Number(head) : -1; // -1: caught between truncate and write
+    let head: string;
+    try {
+      head = readFileSync(join(dir, `f${f}`), 'utf8');
+    } catch (e) {
+      // `run -d` returns once the container has started, which can be before its first write.
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+      throw e;
+    }
+    return head.length === 13 ? Number(head) : -1;
   });
 }
 
