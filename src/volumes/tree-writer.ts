@@ -71,8 +71,55 @@ interface FileTask {
   size: number;
   /** The file's chunks in the parent snapshot, when it had it. */
   previous?: ContentRef[];
-  resolve: (o: StoreOutcome) => void;
-  reject: (e: unknown) => void;
+  done: (o: StoreOutcome) => void;
+  fail: (e: unknown) => void;
+}
+
+/**
+ * A directory's entries while its files are read: slots in scan order, filled as workers answer,
+ * and `tree` once the walk is over and every slot is filled (or rejected with the first failure).
+ * One of these per directory instead of a promise and its callbacks per file: a walk holds
+ * thousands of files in flight, and those objects outlive the young generation (they were most
+ * of what the old generation collected in a big snapshot, so most of the heap it grew).
+ */
+class DirEntries {
+  private readonly slots: Array<TreeEntry | undefined> = [];
+  private open = 1; // the walk itself, until close()
+  private failed = false;
+  private settle!: { resolve: (t: Tree) => void; reject: (e: unknown) => void };
+  readonly tree = quiet(new Promise<Tree>((resolve, reject) => (this.settle = { resolve, reject })));
+
+  /** An entry known now. */
+  push(entry: TreeEntry): void {
+    this.slots.push(entry);
+  }
+
+  /** A slot for an entry known later; fill() it, or fail(). */
+  reserve(): number {
+    this.open++;
+    return this.slots.push(undefined) - 1;
+  }
+
+  /** `entry` undefined: the file or directory went during the walk (no entry). */
+  fill(slot: number, entry: TreeEntry | undefined): void {
+    this.slots[slot] = entry;
+    this.release();
+  }
+
+  fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.settle.reject(err);
+  }
+
+  /** The walk has handed out every entry. */
+  close(): void {
+    this.release();
+  }
+
+  private release(): void {
+    if (--this.open === 0 && !this.failed) this.settle.resolve({ entries: this.slots.filter((e): e is TreeEntry => e !== undefined) });
+  }
 }
 
 const quiet = <T>(p: Promise<T>): Promise<T> => {
@@ -153,8 +200,9 @@ export class TreeWriter {
     };
     lookAhead(0);
 
-    const entries: Array<TreeEntry | Promise<TreeEntry | undefined>> = [];
+    const entries = new DirEntries();
     const tasks: FileTask[] = [];
+    let taskBytes = 0;
     for (let i = 0; i < scan.length; i++) {
       const s = scan[i]!;
       if (!s.type) {
@@ -167,9 +215,11 @@ export class TreeWriter {
       if (s.xattrsUnreadable) this.counters.skippedXattrs++;
       const prev = previous.get(s.name);
       if (s.type === 'dir') {
+        taskBytes = 0;
         await this.flushTasks(tasks);
         lookAhead(i + 1);
-        entries.push(quiet((await this.dirEntry(dir, name, s, entry, prev, ahead.get(i))).done));
+        const slot = entries.reserve();
+        (await this.dirEntry(dir, name, s, entry, prev, ahead.get(i))).done.then((e) => entries.fill(slot, e), (err) => entries.fail(err));
         ahead.delete(i);
         continue;
       }
@@ -178,14 +228,19 @@ export class TreeWriter {
         if (isUtf8(target)) entry.target = target.toString('utf8');
         else entry.targetRaw = target.toString('base64');
       }
-      if (s.type === 'file') {
-        const f = this.fileEntry(dir.child(name), s, entry, prev, tasks);
-        entries.push(f instanceof Promise ? quiet(f) : f);
-      } else entries.push(entry);
-      if (tasks.length >= GROUP_FILES || tasks.reduce((n, t) => n + t.size, 0) >= GROUP_BYTES) await this.flushTasks(tasks);
+      if (s.type !== 'file') {
+        entries.push(entry);
+        continue;
+      }
+      if (this.fileEntry(dir.child(name), s, entry, prev, entries, tasks)) taskBytes += s.size;
+      if (tasks.length >= GROUP_FILES || taskBytes >= GROUP_BYTES) {
+        taskBytes = 0;
+        await this.flushTasks(tasks);
+      }
     }
     await this.flushTasks(tasks);
-    const stored = quiet(Promise.all(entries).then((all) => this.storeTree({ entries: all.filter((e): e is TreeEntry => e !== undefined) }, parent)));
+    entries.close();
+    const stored = quiet(entries.tree.then((tree) => this.storeTree(tree, parent)));
     return { stored }; // wrapped: an async function would otherwise wait for it
   }
 
@@ -214,12 +269,10 @@ export class TreeWriter {
     pool.run(job).then(
       (r) => {
         if (r.kind !== 'store') throw new Error('unexpected worker result');
-        r.files.forEach((o, i) => {
-          group[i]!.resolve(o);
-        });
+        r.files.forEach((o, i) => group[i]!.done(o));
       },
-      (err) => group.forEach((t) => t.reject(err)),
-    ).catch((err) => group.forEach((t) => t.reject(err)));
+      (err) => group.forEach((t) => t.fail(err)),
+    ).catch((err) => group.forEach((t) => t.fail(err)));
   }
 
   /** Walks a subdirectory; resolves when walked, with a promise of its finished entry. */
@@ -256,27 +309,48 @@ export class TreeWriter {
     return { done };
   }
 
-  /** A file's entry: at once when unchanged since the parent, else once a worker has read it. */
-  private fileEntry(path: HostPath, s: ScanEntry, entry: TreeEntry, prev: TreeEntry | undefined, tasks: FileTask[]): TreeEntry | Promise<TreeEntry | undefined> {
+  /**
+   * A file's entry into `entries`: at once when unchanged since the parent (or another link of its
+   * inode was read already), else once a worker has read it. True when the file joined `tasks`.
+   */
+  private fileEntry(path: HostPath, s: ScanEntry, entry: TreeEntry, prev: TreeEntry | undefined, entries: DirEntries, tasks: FileTask[]): boolean {
     entry.inode = s.inode;
     entry.ctime = s.ctime;
     if (s.nlink > 1) entry.nlink = s.nlink;
     if (prev?.type === 'file' && prev.size === s.size && prev.mtime === entry.mtime && prev.ctime === s.ctime && prev.inode === s.inode && prev.chunks) {
       this.counters.unchangedFiles++;
-      return this.finish(entry, { chunks: prev.chunks, size: s.size })!;
+      entries.push(this.finish(entry, { chunks: prev.chunks, size: s.size })!);
+      return false;
     }
-    let job = s.nlink > 1 ? this.hardlinks.get(s.inode) : undefined;
-    if (!job) {
-      const previous = prev?.type === 'file' ? prev.chunks : undefined;
-      job = new Promise<StoreOutcome>((resolve, reject) => tasks.push({ path, size: s.size, ...(previous ? { previous } : {}), resolve, reject }));
-      if (s.nlink > 1) this.hardlinks.set(s.inode, job);
-      job.then((o) => {
-        if ('gone' in o) return;
+    const slot = entries.reserve();
+    const link = s.nlink > 1 ? this.hardlinks.get(s.inode) : undefined;
+    if (link) {
+      link.then((o) => entries.fill(slot, this.finish(entry, o)), (err) => entries.fail(err));
+      return false;
+    }
+    const read = (o: StoreOutcome): void => {
+      if (!('gone' in o)) {
         this.counters.readBytes += o.size;
         this.opts.onRead?.(o.size);
-      }, () => undefined);
+      }
+      entries.fill(slot, this.finish(entry, o));
+    };
+    const previous = prev?.type === 'file' ? prev.chunks : undefined;
+    const task: FileTask = { path, size: s.size, ...(previous ? { previous } : {}), done: read, fail: (err) => entries.fail(err) };
+    if (s.nlink > 1) {
+      // Other links of this inode (in any directory) take this read's outcome.
+      this.hardlinks.set(
+        s.inode,
+        quiet(
+          new Promise<StoreOutcome>((resolve, reject) => {
+            task.done = (o) => (read(o), resolve(o));
+            task.fail = (err) => (entries.fail(err), reject(err));
+          }),
+        ),
+      );
     }
-    return job.then((o) => this.finish(entry, o));
+    tasks.push(task);
+    return true;
   }
 
   private finish(entry: TreeEntry, outcome: StoreOutcome): TreeEntry | undefined {
