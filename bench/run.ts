@@ -5,6 +5,7 @@
  * are reported, never asserted.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +26,14 @@ const program = new Command('bench')
   .parse();
 const opts = program.opts<{ scale: string; runs: string; only?: string; work: string; out: string }>();
 
+/** The node flags bin/lifeboat runs with (its `#!/usr/bin/env -S node ...` line), so the bench measures what users run. */
+function binNodeFlags(): string[] {
+  const line = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8').split('\n')[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(line);
+  if (!m) throw new Error(`bin/lifeboat: unexpected first line ${JSON.stringify(line)}`);
+  return m[1]!.split(' ').filter(Boolean);
+}
+
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 if (!has('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time, Debian package "time") for peak RSS');
 const scales = opts.scale.split(',').map(Number);
@@ -42,7 +51,7 @@ for (const scale of scales) {
     runs: Number(opts.runs),
     data: join(work, 'data'),
     work,
-    lifeboat: [process.execPath, join(here, '..', 'src', 'cli', 'bin.js')],
+    lifeboat: [process.execPath, ...binNodeFlags(), join(here, '..', 'src', 'cli', 'bin.js')],
     log: (m) => process.stderr.write(`[scale ${scale}] ${m}\n`),
   };
   ctx.log(`generating dataset in ${ctx.data}`);
