@@ -3,14 +3,15 @@
  * while they are hashed; commit() checks size and digest, fsyncs, renames to `blobs/sha256/<hex>`
  * and fsyncs the directory. In a DurabilityBatch the per-file fsyncs are replaced by one syncfs for
  * the whole batch, and the renames wait for it: thousands of small chunks cost one barrier, and
- * still no blob is visible under its name before its bytes are on disk.
+ * still no blob is visible under its name before its bytes are on disk. A small batch syncs its
+ * files one by one instead (SYNC_EACH_MAX).
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { digestOfHex, hexOf, type Digest } from '../core/digest.js';
 import { DigestMismatchError, SizeMismatchError, fromSystemError, isErrno } from '../core/errors.js';
-import { fsyncDir } from '../platform/durable.js';
+import { fsyncDir, syncFiles } from '../platform/durable.js';
 import { native } from '../platform/native.js';
 import type { BlobInfo, BlobWriter, Expected } from './content-store.js';
 
@@ -19,6 +20,14 @@ export interface BlobPaths {
   blobsDir: string;
   blobPath(digest: Digest): string;
 }
+
+/**
+ * Up to this many files a batch is made durable file by file (fdatasync each) rather than with
+ * syncfs: syncfs writes back every dirty page of the filesystem, a database's or the last big
+ * copy's too, so its cost is not ours to bound. An incremental snapshot's ~170 new trees: 31 ms
+ * synced one by one here, against 370 ms for the syncfs that followed a 325 MB write.
+ */
+export const SYNC_EACH_MAX = 256;
 
 export class DurabilityBatch {
   private readonly pending = new Map<Digest, { tmp: string; size: number }>();
@@ -51,14 +60,23 @@ export class DurabilityBatch {
     this.files.push({ tmp, final, named });
   }
 
-  /** One syncfs for every file in the batch, then the renames, then one fsync per directory. */
-  async flush(): Promise<void> {
+  /**
+   * Every file in the batch made durable (one syncfs, or each file's own fdatasync for a small
+   * batch), then the renames, then one fsync per directory. `writeback` runs before a syncfs (a
+   * worker's syncfs, so this thread's own is short); a small batch does not need it.
+   */
+  async flush(writeback?: () => Promise<void>): Promise<void> {
     if (this.size === 0) return;
-    const fh = await open(this.paths.ingestDir, 'r');
-    try {
-      native.syncfs(fh.fd);
-    } finally {
-      await fh.close();
+    if (this.size <= SYNC_EACH_MAX) {
+      await syncFiles([...[...this.pending.values()].map((p) => p.tmp), ...this.files.map((f) => f.tmp)]);
+    } else {
+      await writeback?.();
+      const fh = await open(this.paths.ingestDir, 'r');
+      try {
+        native.syncfs(fh.fd);
+      } finally {
+        await fh.close();
+      }
     }
     const dirs = new Set<string>();
     for (const [digest, { tmp }] of this.pending) {

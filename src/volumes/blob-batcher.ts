@@ -1,7 +1,7 @@
 /**
  * The main thread's side of a snapshot's writes: the tree blobs written here and the sealed packs
- * of new chunks (local-pack-sink.ts) join a content DurabilityBatch, which makes them durable with one
- * syncfs and only then gives them their names. Every FLUSH_BLOBS blobs or FLUSH_BYTES bytes the
+ * of new chunks (local-pack-sink.ts) join a content DurabilityBatch, which makes them durable (one
+ * syncfs, or each file's own sync for a small batch) and only then gives them their names. Every FLUSH_BLOBS blobs or FLUSH_BYTES bytes the
  * batch is flushed (so a killed snapshot keeps most of what it wrote, and the next run skips it),
  * and a new batch takes the blobs that arrive meanwhile: a batch is never added to while it flushes.
  */
@@ -24,7 +24,7 @@ export class BlobBatcher {
   private flushing: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<DurabilityBatch>();
 
-  /** `presync` writes the data back before a flush (a worker's syncfs), so the flush's own syncfs is short. */
+  /** `presync` writes the data back before a flush's syncfs (a worker's syncfs), so the flush's own is short. */
   constructor(
     private readonly content: LocalContentStore,
     private readonly presync: () => Promise<void> = async () => {},
@@ -74,8 +74,7 @@ export class BlobBatcher {
     this.pendingBytes = 0;
     this.inFlight.add(full);
     const next = this.flushing.then(async () => {
-      await this.presync();
-      await full.flush();
+      await full.flush(this.presync);
       this.inFlight.delete(full);
     });
     next.catch(() => undefined); // handled by whoever awaits flush() or discard()

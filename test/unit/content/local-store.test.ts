@@ -4,6 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sha256 } from '../../../src/core/digest.js';
+import { SYNC_EACH_MAX } from '../../../src/content/blob-writer.js';
 import { LocalContentStore } from '../../../src/content/local-store.js';
 import { contentStoreContract } from '../../contracts/content-store.contract.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -77,4 +78,28 @@ test('a durability batch makes many blobs visible only at flush, with one sync',
   for (const d of digests) assert.ok(await store.info(d));
   assert.equal((await readdir(store.ingestDir)).length, 0);
   assert.equal((await store.readBytes(digests[3]!)).toString(), 'chunk 3');
+});
+
+test('a small batch syncs its own files; only a big one takes the syncfs (and the writeback before it)', async (t) => {
+  const root = await tempDir(t);
+  const store = await LocalContentStore.open(root);
+  const fill = async (n: number, tag: string) => {
+    const batch = store.newBatch();
+    const digests = [];
+    for (let i = 0; i < n; i++) digests.push((await store.put(Buffer.from(`${tag} ${i}`), {}, batch)).digest);
+    return { batch, digests };
+  };
+  let writebacks = 0;
+  const writeback = async () => void writebacks++;
+
+  const small = await fill(SYNC_EACH_MAX, 'small');
+  await small.batch.flush(writeback);
+  assert.equal(writebacks, 0, "no syncfs: other programs' dirty pages are not ours to write");
+  for (const d of small.digests) assert.ok(await store.info(d));
+
+  const big = await fill(SYNC_EACH_MAX + 1, 'big');
+  await big.batch.flush(writeback);
+  assert.equal(writebacks, 1);
+  for (const d of big.digests) assert.ok(await store.info(d));
+  assert.equal((await readdir(store.ingestDir)).length, 0);
 });
