@@ -3,7 +3,7 @@
  * `%M` (the largest resident set of the process and the descendants it waited for). A figure is the
  * median of several runs after a warm-up, with min and max, so one noisy run does not decide.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,9 @@ export interface Command {
 
 export async function runOnce(cmd: Command): Promise<Sample> {
   const out = join(tmpdir(), `lb-bench-time-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  // Untimed: what the previous run (or the setup) left dirty is written back now, so no tool pays
+  // for another's writes when it syncs its own (syncfs, or fsync on a busy journal).
+  spawnSync('sync');
   const start = process.hrtime.bigint();
   await new Promise<void>((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', '%M', '-o', out, ...cmd.argv], { env: { ...process.env, ...cmd.env }, stdio: ['ignore', 'ignore', 'pipe'] });

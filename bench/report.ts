@@ -82,34 +82,60 @@ export async function writeReports(dir: string, rows: Row[], info: RunInfo): Pro
 /** One row measured at two scales: how its cost and memory grew against the data. */
 export interface GrowthRow {
   name: string;
+  peerName: string;
   unit: Row['unit'];
   small: number;
   large: number;
   /** large / small, beside `dataFactor`: linear growth gives the same number, better gives less. */
   factor: number;
   dataFactor: number;
+  /**
+   * What each tool added per scale-1 of extra data ((large − small) / (scale difference)): the
+   * fixed cost of a run (start-up, connecting, locks) cancels out, so a `factor` far below
+   * `dataFactor` that is only a big fixed cost does not pass for good scaling.
+   */
+  marginal: { lifeboat: number; peer: number; ratio: number | null };
   lifeboatRssMiB: [number | null, number | null];
+  peerRssMiB: [number | null, number | null];
 }
 
 export function growthRows(small: { scale: number; rows: Row[] }, large: { scale: number; rows: Row[] }): GrowthRow[] {
-  const byName = new Map(small.rows.map((r) => [r.name, r]));
-  const seen = new Set<string>();
+  const key = (r: Row) => `${r.name}\u0000${r.peerName}`;
+  const bySmall = new Map(small.rows.map((r) => [key(r), r]));
+  const span = large.scale - small.scale;
   return large.rows.flatMap((l) => {
-    const s = byName.get(l.name);
-    // a row measured against two peers (restic and borg) has one Lifeboat figure: show it once
-    if (!s || s.lifeboat === 0 || seen.has(l.name)) return [];
-    seen.add(l.name);
-    return [{ name: l.name, unit: l.unit, small: s.lifeboat, large: l.lifeboat, factor: round(l.lifeboat / s.lifeboat), dataFactor: round(large.scale / small.scale), lifeboatRssMiB: [s.lifeboatRssMiB, l.lifeboatRssMiB] as [number | null, number | null] }];
+    const s = bySmall.get(key(l));
+    if (!s || s.lifeboat === 0) return [];
+    const lb = (l.lifeboat - s.lifeboat) / span;
+    const peer = (l.peer - s.peer) / span;
+    return [
+      {
+        name: l.name,
+        peerName: l.peerName,
+        unit: l.unit,
+        small: s.lifeboat,
+        large: l.lifeboat,
+        factor: round(l.lifeboat / s.lifeboat),
+        dataFactor: round(large.scale / small.scale),
+        marginal: { lifeboat: round(lb), peer: round(peer), ratio: peer > 0 ? round(lb / peer) : null },
+        lifeboatRssMiB: [s.lifeboatRssMiB, l.lifeboatRssMiB] as [number | null, number | null],
+        peerRssMiB: [s.peerRssMiB, l.peerRssMiB] as [number | null, number | null],
+      },
+    ];
   });
 }
 
 export function growthMarkdown(rows: GrowthRow[], scales: [number, number]): string {
   return [
-    `Growth from scale ${scales[0]} to ${scales[1]} (data ×${round(scales[1] / scales[0])}): Lifeboat's figure and peak RSS at each.`,
+    `Growth from scale ${scales[0]} to ${scales[1]} (data ×${round(scales[1] / scales[0])}). "Per scale 1" is what each tool added for each`,
+    `scale-1 of extra data, (large − small) / ${round(scales[1] - scales[0])}: fixed costs cancel out, so it compares the work that grows with the data.`,
     '',
-    '| row | small | large | grew | Lifeboat RSS small → large |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${cell(r.name)} | ${r.small} ${r.unit} | ${r.large} ${r.unit} | ×${r.factor} | ${rss(r.lifeboatRssMiB[0])} → ${rss(r.lifeboatRssMiB[1])} |`),
+    '| row | peer | Lifeboat small → large | grew | per scale 1: Lifeboat / peer | ratio | Lifeboat RSS | peer RSS |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${cell(r.name)} | ${cell(r.peerName)} | ${r.small} → ${r.large} ${r.unit} | ×${r.factor} | ${r.marginal.lifeboat} / ${r.marginal.peer} ${r.unit} | ${r.marginal.ratio ?? '–'} | ${rss(r.lifeboatRssMiB[0])} → ${rss(r.lifeboatRssMiB[1])} | ${rss(r.peerRssMiB[0])} → ${rss(r.peerRssMiB[1])} |`,
+    ),
   ].join('\n') + '\n';
 }
 
