@@ -1,6 +1,6 @@
 /**
- * Volume snapshots against restic and borg on the same directory: full snapshot, incremental after
- * the 1% mutation, restore, and the bytes each keeps. Every timed run starts from the same state
+ * Volume snapshots against restic and borg on the same directory: full snapshot, incrementals after
+ * a new 1% mutation each (one round per --runs), restore, and the bytes each keeps and adds. Every timed run starts from the same state
  * (the pristine dataset copied back, the previous run's repository or snapshots removed: untimed),
  * so the medians compare like with like.
  */
@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchContext, Suite } from '../context.js';
 import { mutate } from '../dataset.js';
-import { measure, type Figure } from '../measure.js';
+import { figure, measure, runOnce, type Sample } from '../measure.js';
 import { sizeRow, timeRow, type Row } from '../report.js';
 
 function sh(script: string, env: Record<string, string> = {}): void {
@@ -64,16 +64,28 @@ export const volumes: Suite = {
     const lbStored = storeBytes(root);
     rows.push(sizeRow('stored bytes after full', lbStored, du(restic), 'restic'), sizeRow('stored bytes after full', lbStored, du(borg), 'borg'));
 
-    ctx.log('volumes: incremental after a 1% change');
-    await mutate(data, { scale: ctx.scale });
-    const before = { lb: storeBytes(root), restic: du(restic), borg: du(borg) };
-    // One timed incremental per tool: repeating it would measure a no-change run.
-    const once = async (cmd: { argv: string[]; env: Record<string, string> }): Promise<Figure> => measure(cmd, 1, 0);
-    const lbInc = await once(lbSnap);
-    const rInc = await once(resticBackup);
-    const bInc = await once(borgCreate('inc'));
-    rows.push(timeRow('volume incremental (1% changed)', lbInc, rInc, 'restic backup'), timeRow('volume incremental (1% changed)', lbInc, bInc, 'borg create'));
-    rows.push(sizeRow('bytes added by the 1% change', storeBytes(root) - before.lb, du(restic) - before.restic, 'restic'), sizeRow('bytes added by the 1% change', storeBytes(root) - before.lb, du(borg) - before.borg, 'borg'));
+    // Each round makes a new 1% change and times one incremental per tool (repeating one would
+    // measure a no-change run); medians over the rounds, since one change tells little about the
+    // bytes it costs (restic picks a random chunker polynomial per repository).
+    const rounds = Math.max(1, ctx.runs);
+    ctx.log(`volumes: incremental after a 1% change, ${rounds} rounds`);
+    const inc = { lb: [] as Sample[], restic: [] as Sample[], borg: [] as Sample[] };
+    const added = { lb: [] as number[], restic: [] as number[], borg: [] as number[] };
+    for (let i = 0; i < rounds; i++) {
+      await mutate(data, { scale: ctx.scale, seed: 42 + i });
+      const before = { lb: storeBytes(root), restic: du(restic), borg: du(borg) };
+      inc.lb.push(await runOnce(lbSnap));
+      inc.restic.push(await runOnce(resticBackup));
+      inc.borg.push(await runOnce(borgCreate(`inc${i}`)));
+      added.lb.push(storeBytes(root) - before.lb);
+      added.restic.push(du(restic) - before.restic);
+      added.borg.push(du(borg) - before.borg);
+    }
+    const fig = (s: Sample[]) => figure(s.map((x) => x.seconds), Math.max(...s.map((x) => x.rssMiB)));
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const bytesRow = (peer: 'restic' | 'borg') => ({ ...sizeRow('bytes added by the 1% change', median(added.lb), median(added[peer]), peer), runs: rounds, detail: { lifeboat: added.lb, [peer]: added[peer] } });
+    rows.push(timeRow('volume incremental (1% changed)', fig(inc.lb), fig(inc.restic), 'restic backup'), timeRow('volume incremental (1% changed)', fig(inc.lb), fig(inc.borg), 'borg create'));
+    rows.push(bytesRow('restic'), bytesRow('borg'));
 
     ctx.log('volumes: restore');
     const target = join(ctx.work, 'vol-restore');
@@ -83,7 +95,7 @@ export const volumes: Suite = {
     };
     const lbRestore = await measure({ argv: [...ctx.lifeboat, 'volume', 'restore', 'benchvol:latest', '--to', 'restored'], env, before: clean }, ctx.runs);
     const rRestore = await measure({ argv: ['restic', 'restore', '-q', 'latest', '--target', target], env, before: clean }, ctx.runs);
-    const bRestore = await measure({ argv: ['sh', '-c', `mkdir -p ${target} && cd ${target} && borg extract ::inc`], env, before: clean }, ctx.runs);
+    const bRestore = await measure({ argv: ['sh', '-c', `mkdir -p ${target} && cd ${target} && borg extract ::inc${rounds - 1}`], env, before: clean }, ctx.runs);
     rows.push(timeRow('volume restore', lbRestore, rRestore, 'restic restore'), timeRow('volume restore', lbRestore, bRestore, 'borg extract'));
     await clean();
     await rm(root, { recursive: true, force: true });
