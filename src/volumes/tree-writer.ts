@@ -79,8 +79,8 @@ interface FileTask {
  * A directory's entries while its files are read: slots in scan order, filled as workers answer,
  * and `tree` once the walk is over and every slot is filled (or rejected with the first failure).
  * One of these per directory instead of a promise and its callbacks per file: a walk holds
- * thousands of files in flight, and those objects outlive the young generation (they were most
- * of what the old generation collected in a big snapshot, so most of the heap it grew).
+ * hundreds of files in flight, and whatever each of them carries outlives the young generation
+ * and becomes old-generation garbage (the entries themselves still do; see bin/lifeboat's flags).
  */
 class DirEntries {
   private readonly slots: Array<TreeEntry | undefined> = [];
