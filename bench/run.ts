@@ -26,18 +26,18 @@ const program = new Command('bench')
   .parse();
 const opts = program.opts<{ scale: string; runs: string; only?: string; work: string; out: string }>();
 
-/** The node flags bin/lifeboat runs with (its `#!/usr/bin/env -S node ...` line), so the bench measures what users run. */
+/** The node flags bin/lifeboat runs with (its `exec node ...` line), so the bench measures what users run. */
 function binNodeFlags(): string[] {
-  const line = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8').split('\n')[0]!;
-  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(line);
-  if (!m) throw new Error(`bin/lifeboat: unexpected first line ${JSON.stringify(line)}`);
+  const line = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8').split('\n')[1]!;
+  const m = /^':' \/\/; exec node((?: --[\w-]+(?:=\S+)?)*) "\$0" "\$@"$/.exec(line);
+  if (!m) throw new Error(`bin/lifeboat: unexpected second line ${JSON.stringify(line)}`);
   return m[1]!.split(' ').filter(Boolean);
 }
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 if (!has('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time, Debian package "time") for peak RSS');
 const scales = opts.scale.split(',').map(Number);
-if (scales.length > 2 || scales.some((s) => !(s > 0))) throw new Error(`--scale takes one or two positive numbers (small,large), not ${opts.scale}`);
+if (scales.length > 2 || scales.some((s) => !(s > 0)) || (scales.length === 2 && !(scales[1]! > scales[0]!))) throw new Error(`--scale takes one or two positive numbers (small,large; large bigger), not ${opts.scale}`);
 const wanted = opts.only?.split(',');
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux`;
 const date = new Date().toISOString();
