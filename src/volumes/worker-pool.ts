@@ -4,7 +4,8 @@
  * files, see pick()), the rest wait in FIFO order, urgent ones (the directory scans a walk waits
  * for) first. `ready()` lets a producer wait
  * while the queue is long, so walking a huge directory never piles up more than a bounded number
- * of jobs. A worker that dies fails its jobs; close() ends them all.
+ * of jobs. A worker that dies fails its jobs and leaves the pool (the last one to go fails the
+ * queue too); close() ends them all.
  *
  * A pool made with `onSegment` also carries chunks from the workers to the main thread (a
  * snapshot into a sink, blob-sink.ts): segments arrive through that callback, ahead of the result
@@ -55,6 +56,8 @@ export class WorkerPool {
   private readonly waiters: Array<() => void> = [];
   private nextId = 0;
   private closed = false;
+  /** Why no worker is left, once the last one died. */
+  private lost: Error | undefined;
   private readonly budget: SendBudget | undefined;
 
   constructor(size = defaultWorkers(), private readonly opts: PoolOptions = {}) {
@@ -92,7 +95,16 @@ export class WorkerPool {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
-      if (!this.closed) fail(new Error(`I/O worker exited with code ${code}`));
+      if (this.closed) return;
+      // Gone for good: its jobs fail, and it takes no more (a job sent to it would never answer).
+      const err = new Error(`I/O worker exited with code ${code}`);
+      fail(err);
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      if (this.slots.length === 0) {
+        this.lost = err;
+        for (const p of this.queue.splice(0)) p.reject(err);
+      }
+      this.pump();
     });
     return slot;
   }
@@ -100,6 +112,7 @@ export class WorkerPool {
   /** Queues a job; `urgent` ones (directory scans the walk waits for) go to the front. */
   run(job: Job, urgent = false): Promise<JobResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    if (this.lost) return Promise.reject(this.lost);
     return new Promise<JobResult>((resolve, reject) => {
       if (urgent) this.queue.unshift({ job, resolve, reject });
       else this.queue.push({ job, resolve, reject });
