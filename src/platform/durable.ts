@@ -23,8 +23,9 @@ export async function fsyncDir(dir: string): Promise<void> {
  */
 export async function syncFiles(paths: readonly string[], concurrency = 8): Promise<void> {
   let next = 0;
+  let failed = false;
   const one = async (): Promise<void> => {
-    while (next < paths.length) {
+    while (!failed && next < paths.length) {
       const fh = await open(paths[next++]!, 'r');
       try {
         await fh.datasync();
@@ -33,7 +34,18 @@ export async function syncFiles(paths: readonly string[], concurrency = 8): Prom
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, one));
+  // After a failure the others take no new file, and all have settled before it is thrown: the
+  // caller may delete the files next.
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(concurrency, paths.length) }, () =>
+      one().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 export function tempName(target: string): string {

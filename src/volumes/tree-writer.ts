@@ -86,8 +86,14 @@ class DirEntries {
   private readonly slots: Array<TreeEntry | undefined> = [];
   private open = 1; // the walk itself, until close()
   private failed = false;
-  private settle!: { resolve: (t: Tree) => void; reject: (e: unknown) => void };
-  readonly tree = quiet(new Promise<Tree>((resolve, reject) => (this.settle = { resolve, reject })));
+  private readonly settle: { resolve: (t: Tree) => void; reject: (e: unknown) => void };
+  readonly tree: Promise<Tree>;
+
+  constructor() {
+    let settle!: DirEntries['settle'];
+    this.tree = quiet(new Promise<Tree>((resolve, reject) => (settle = { resolve, reject })));
+    this.settle = settle;
+  }
 
   /** An entry known now. */
   push(entry: TreeEntry): void {

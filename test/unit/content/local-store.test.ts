@@ -65,7 +65,7 @@ test('a writer killed mid-blob leaves no blob under its final name, and cleanIng
   assert.equal((await readdir(store.ingestDir)).length, 0);
 });
 
-test('a durability batch makes many blobs visible only at flush, with one sync', async (t) => {
+test('a durability batch makes many blobs visible only at flush', async (t) => {
   const root = await tempDir(t);
   const store = await LocalContentStore.open(root);
   const batch = store.newBatch();
