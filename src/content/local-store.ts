@@ -13,6 +13,7 @@
  * and quarantine look in packs/ when blobs/ does not have the digest (blobs/ first: a blob file
  * is found with one stat, and the pack index is only read when a digest is not there).
  */
+import { mkdirSync, renameSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storeLayout } from '../core/layout.js';
@@ -221,6 +222,18 @@ export class LocalContentStore implements ContentStore, BlobPaths {
       () => false,
     );
     if (!moved) await this.packs.quarantine(digest);
+  }
+
+  /** quarantine() for a blob file, synchronously (a snapshot's sink decides on the main thread); false when there is none. */
+  quarantineFileSync(digest: Digest): boolean {
+    mkdirSync(this.quarantineDir, { recursive: true, mode: 0o700 });
+    try {
+      renameSync(this.blobPath(digest), join(this.quarantineDir, hexOf(digest)));
+      return true;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
   }
 
   /** Removes temp files of writers that died (their pid is gone, or nothing touched them for a day). */

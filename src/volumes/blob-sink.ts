@@ -20,8 +20,8 @@ import type { Segment } from './io-jobs.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface BlobSink {
-  /** Whether the destination has this blob, or has been given it: then its bytes are not sent. */
-  has(digest: Digest): boolean;
+  /** Whether the destination has this blob (of `size` stored bytes, when given), or has been given it: then its bytes are not sent. */
+  has(digest: Digest, size?: number): boolean;
   /**
    * Takes one stored blob (a chunk as the snapshot stores it, or a tree). `bytes` may be a view of
    * a buffer reused once the promise resolves: copy what is kept. The sink records the digest, so
@@ -93,7 +93,7 @@ export class SinkFeed {
   }
 
   private async one(digest: Digest, bytes: Uint8Array): Promise<void> {
-    if (this.sink.has(digest)) return;
+    if (this.sink.has(digest, bytes.byteLength)) return;
     await this.sink.put(digest, bytes);
     this.added.blobs++;
     this.added.bytes += bytes.byteLength;

@@ -5,7 +5,8 @@
  * stay blob files, written by the BlobBatcher first: `has` is true for them, so none is packed.
  *
  * `has` answers from what this snapshot packed, the store's pack index and, for chunks stored as
- * blob files before packs existed, a stat. A blob a finished directory names that the store lacks
+ * blob files before packs existed, a stat: a blob file of the wrong size is damaged, so it is
+ * quarantined and the chunk is packed again. A blob a finished directory names that the store lacks
  * (a parent's chunk since lost or quarantined) lands in `lacking`: the caller then reads the
  * volume again without a parent, so such a snapshot never names what is not there.
  */
@@ -30,9 +31,16 @@ export class LocalPackSink implements BlobSink {
     private readonly blobs: BlobBatcher,
   ) {}
 
-  has(digest: Digest): boolean {
+  has(digest: Digest, size?: number): boolean {
     if (this.given.has(digest) || this.packs.get(digest) !== undefined || this.blobs.has(digest)) return true;
-    if (statSync(this.content.blobPath(digest), { throwIfNoEntry: false }) === undefined) return false;
+    const st = statSync(this.content.blobPath(digest), { throwIfNoEntry: false });
+    if (st === undefined) return false;
+    if (size !== undefined && st.size !== size) {
+      // Named blobs are whole (written, synced, then renamed): this one was damaged since. Moved
+      // aside, it no longer shadows the packed copy this snapshot is about to write.
+      this.content.quarantineFileSync(digest);
+      return false;
+    }
     this.given.add(digest); // a tree, or a chunk stored before packs
     return true;
   }
@@ -46,7 +54,7 @@ export class LocalPackSink implements BlobSink {
   }
 
   refer(blobs: readonly Descriptor[]): void {
-    for (const b of blobs) if (!this.has(b.digest)) this.lacking.add(b.digest);
+    for (const b of blobs) if (!this.has(b.digest, b.size)) this.lacking.add(b.digest);
   }
 
   /** Seals the open pack (if any) into the batch; call before the batch's last flush. */

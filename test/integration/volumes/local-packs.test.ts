@@ -204,3 +204,22 @@ test('security: a GC that fails half-way leaves an index the next GC can trust (
   const fresh = await LocalContentStore.open(root);
   for (const set of [p, q]) assert.deepEqual(await fresh.readStored(sha256(set![0]!)), set![0], 'as a process reading the packs afresh sees too');
 });
+
+test('a chunk stored as a blob file before packs, since cut short: the next snapshot packs it again, quarantines the bad file, and restores bit for bit', async (t) => {
+  const root = await tempDir(t);
+  const { content, volumes } = await stores(root);
+  await volumes.create('v');
+  const data = randomBytes(20_000); // one chunk, stored raw (random bytes do not compress)
+  writeFileSync(join(volumes.dataPath('v'), 'f.bin'), data);
+  const digest = (await content.put(data)).digest; // as a store from before packs kept it
+  assert.equal(digest, sha256(data));
+  const file = content.blobPath(digest);
+  writeFileSync(file, data.subarray(0, data.length - 100)); // damaged since: the wrong size
+
+  const snap = await takeSnapshot(content, volumes, 'v');
+  assert.ok(content.packs.get(digest), 'the chunk went into a pack');
+  assert.equal(existsSync(file), false, 'the short file is out of the way');
+  assert.ok(existsSync(join(content.quarantineDir, digest.slice('sha256:'.length))), 'and kept in quarantine');
+  await restoreVolume(content, volumes, snap, { to: 'back' });
+  assert.deepEqual(diffRaw(await rawTree(volumes.dataPath('v')), await rawTree(volumes.dataPath('back'))), []);
+});
