@@ -46,7 +46,9 @@ export async function closureOf(content: Provider, roots: Descriptor[], edges: '
  * `chunksHere: false` (the snapshots streamed their chunks into the repository: none were written
  * here) leaves the chunks out, and with them the walk over the new snapshots' trees. `kept`, the
  * blobs the new snapshots name (when the caller knows them), stops the walk over an old snapshot
- * wherever it shares a tree with a new one: that tree stays anyway.
+ * wherever it shares a tree with a new one: that tree stays anyway. An old snapshot that was the
+ * new one's parent is not walked at all: the new snapshot's read already knows which of its trees
+ * it replaced (`replacedTrees`). These are only candidates: the caller's mark decides what goes.
  */
 export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repositoryId: string, opts: { chunksHere?: boolean; kept?: { has(digest: Digest): boolean } } = {}): Promise<Descriptor[]> {
   const refs = new SnapshotRefs(content.root);
@@ -61,7 +63,9 @@ export async function holdInRepository(content: LocalContentStore, snaps: Snapsh
     for (const old of all) {
       if (old.heldIn !== repositoryId || old.descriptor.digest === snap.id) continue;
       const { annotations: _held, ...plain } = old.descriptor;
-      candidates.push(...(await metadataOutside(content, plain, opts.kept ?? new Set<Digest>()).catch(() => [plain])));
+      const kept = opts.kept ?? new Set<Digest>();
+      const replaced = snap.record.parent === old.descriptor.digest ? snap.replacedTrees : undefined;
+      candidates.push(...(replaced ? [plain, ...replaced.filter((d) => !kept.has(d.digest))] : await metadataOutside(content, plain, kept).catch(() => [plain])));
       await refs.remove(old);
     }
   }

@@ -35,6 +35,8 @@ export interface ReadTree {
   root: RootMeta;
   tree: Descriptor;
   stats: SnapshotStats;
+  /** The parent's trees this read replaced (tree-writer.ts `replaced`); absent when no parent was compared. */
+  replacedTrees?: Descriptor[];
 }
 
 export async function readTree(content: LocalContentStore, dir: string, opts: ReadTreeOptions = {}): Promise<ReadTree> {
@@ -91,12 +93,13 @@ async function readOnce(content: LocalContentStore, dir: string, opts: ReadTreeO
     skipped: c.skipped,
     skippedXattrs: c.skippedXattrs,
   };
-  return { tree: { root: result.root, tree: result.tree }, stats, lacking: (local?.lacking.size ?? 0) > 0 };
+  const replacedTrees = opts.parentTree ? [...writer.replaced.values()].map((t) => ({ mediaType: MediaType.LifeboatTree, ...t })) : undefined;
+  return { tree: { root: result.root, tree: result.tree, ...(replacedTrees ? { replacedTrees } : {}) }, stats, lacking: (local?.lacking.size ?? 0) > 0 };
 }
 
 /** The fields of a snapshot record that do not depend on what was read. */
 export type RecordHead = Omit<SnapshotRecord, 'schemaVersion' | 'mediaType' | 'root' | 'tree' | 'stats'>;
 
-export function snapshotRecord(head: RecordHead, read: ReadTree): SnapshotRecord {
+export function snapshotRecord(head: RecordHead, read: Omit<ReadTree, 'replacedTrees'>): SnapshotRecord {
   return { schemaVersion: 1, mediaType: MediaType.LifeboatVolumeSnapshot, ...head, root: read.root, tree: read.tree, stats: read.stats };
 }

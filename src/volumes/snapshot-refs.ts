@@ -32,6 +32,8 @@ export interface SnapshotInfo {
   /** Digest of the record: the snapshot's ID (shown as its first 12 hex). */
   id: Digest;
   record: SnapshotRecord;
+  /** Only from takeSnapshot: the parent's trees it replaced (read-tree.ts), when it compared with one. */
+  replacedTrees?: Descriptor[];
 }
 
 export class SnapshotRefs {

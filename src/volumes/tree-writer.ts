@@ -135,6 +135,13 @@ const quiet = <T>(p: Promise<T>): Promise<T> => {
 
 export class TreeWriter {
   readonly counters: TreeWriterCounters = { files: 0, dirs: 0, bytes: 0, readBytes: 0, unchangedFiles: 0, skipped: 0, skippedXattrs: 0 };
+  /**
+   * The parent snapshot's trees this one no longer names as they were: a changed directory's old
+   * tree, and the top tree of a directory that is gone. The parent's trees the walk read anyway,
+   * so a caller releasing the parent need not read them again (ops/backup-local.ts). Not the
+   * trees below a gone directory: those are left to GC.
+   */
+  readonly replaced = new Map<Digest, StoredTree>();
   private readonly hardlinks = new Map<string, Promise<StoreOutcome>>();
   private rootDev = '';
 
@@ -246,6 +253,10 @@ export class TreeWriter {
     }
     await this.flushTasks(tasks);
     entries.close();
+    if (parent) {
+      const dirs = new Set(scan.filter((s) => s.type === 'dir').map((s) => s.name));
+      for (const [name, prev] of previous) if (prev.type === 'dir' && prev.tree && !dirs.has(name)) this.replaced.set(prev.tree, { digest: prev.tree, size: prev.treeSize ?? 0 });
+    }
     const stored = quiet(entries.tree.then((tree) => this.storeTree(tree, parent)));
     return { stored }; // wrapped: an async function would otherwise wait for it
   }
@@ -253,7 +264,9 @@ export class TreeWriter {
   /** Writes a tree blob, unless the directory encodes exactly as in the parent snapshot. */
   private storeTree(tree: Tree, parent: Parent | undefined): StoredTree {
     const json = JSON.stringify(tree); // = encodeTree's bytes
-    const stored = parent && parent.json === json ? parent.blob : this.putTree(compressTreeJson(Buffer.from(json)));
+    const same = parent !== undefined && parent.json === json;
+    if (parent && !same) this.replaced.set(parent.blob.digest, parent.blob);
+    const stored = same ? parent.blob : this.putTree(compressTreeJson(Buffer.from(json)));
     this.opts.feed.refer(tree, { mediaType: MediaType.LifeboatTree, ...stored });
     return stored;
   }

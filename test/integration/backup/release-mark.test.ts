@@ -5,15 +5,20 @@
  * candidate is itself among the closed blobs, the shortcut is off and the mark reads everything.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Digest } from '../../../src/core/digest.js';
 import { MediaType } from '../../../src/core/media-types.js';
-import { closureOf } from '../../../src/ops/backup-local.js';
+import type { Descriptor } from '../../../src/core/oci.js';
+import { closureOf, holdInRepository } from '../../../src/ops/backup-local.js';
 import { dropUnreferenced } from '../../../src/ops/gc.js';
+import { checkStore } from '../../../src/ops/system-check.js';
+import { restoreVolume } from '../../../src/volumes/restore-volume.js';
+import { loadTree } from '../../../src/volumes/tree-io.js';
 import { SnapshotRefs } from '../../../src/volumes/snapshot-refs.js';
 import { takeSnapshot } from '../../../src/volumes/take-snapshot.js';
+import { diffRaw, rawTree } from '../../helpers/raw-tree.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { stores } from '../../helpers/volume-fixtures.js';
 
@@ -43,4 +48,41 @@ test('dropUnreferenced with a closed set keeps a candidate another root needs, d
   const sub = freshClosure.find((d) => d.mediaType === MediaType.LifeboatTree && d.digest !== fresh.record.tree.digest)!;
   await dropUnreferenced(content, [sub], { closed });
   assert.ok(await content.info(sub.digest), 'the shortcut was off: the subtree its snapshot names stays');
+});
+
+test("an incremental's release names the parent's replaced trees without reading them again; what it releases goes and the new snapshot restores", async (t) => {
+  const root = await tempDir(t);
+  const { content, volumes } = await stores(root);
+  await volumes.create('v');
+  const data = volumes.dataPath('v');
+  for (const d of ['a', 'b', 'c', 'c/deep']) mkdirSync(join(data, d));
+  for (const f of ['a/1', 'b/1', 'c/1', 'c/deep/1']) writeFileSync(join(data, f), `${f}\n`);
+  const first = await takeSnapshot(content, volumes, 'v', { writeRef: false });
+  await holdInRepository(content, [first], 'repo-1', { chunksHere: false });
+  const treeOf = async (tree: Descriptor, name: string) => (await loadTree(content, tree.digest)).entries.find((e) => e.name === name)!;
+  const old = {
+    root: first.record.tree.digest,
+    a: (await treeOf(first.record.tree, 'a')).tree!,
+    b: (await treeOf(first.record.tree, 'b')).tree!,
+    c: (await treeOf(first.record.tree, 'c')).tree!,
+  };
+
+  writeFileSync(join(data, 'a', '1'), 'changed\n');
+  rmSync(join(data, 'c'), { recursive: true });
+  const second = await takeSnapshot(content, volumes, 'v', { parent: first, writeRef: false });
+  const named = new Set((await closureOf(content, [second.record.tree])).map((d) => d.digest));
+  let reads = 0;
+  const readBytes = content.readBytes.bind(content);
+  content.readBytes = (...args: Parameters<typeof readBytes>) => (reads++, readBytes(...args));
+  const candidates = await holdInRepository(content, [second], 'repo-1', { chunksHere: false, kept: named });
+  content.readBytes = readBytes;
+  assert.equal(reads, 0, "the parent's trees are not read again");
+  assert.deepEqual(new Set(candidates.map((d) => d.digest)), new Set([first.id, old.root, old.a, old.c]), 'the record, and the root, a/ and c/ trees it replaced; not b/');
+
+  await dropUnreferenced(content, candidates, { closed: named });
+  for (const gone of [first.id, old.root, old.a, old.c]) assert.equal(await content.info(gone), undefined);
+  assert.ok(await content.info(old.b), 'b/ is unchanged: the new snapshot names it');
+  assert.equal((await checkStore(content)).problems.length, 0);
+  await restoreVolume(content, volumes, second, { to: 'back' });
+  assert.deepEqual(diffRaw(await rawTree(data), await rawTree(volumes.dataPath('back'))), []);
 });
