@@ -139,7 +139,8 @@ export class TreeWriter {
    * The parent snapshot's trees this one no longer names as they were: a changed directory's old
    * tree, and the top tree of a directory that is gone. The parent's trees the walk read anyway,
    * so a caller releasing the parent need not read them again (ops/backup-local.ts). Not the
-   * trees below a gone directory: those are left to GC.
+   * trees below a gone directory, nor the old tree of one that became a mount point or vanished
+   * between scan and open: those are left to GC.
    */
   readonly replaced = new Map<Digest, StoredTree>();
   private readonly hardlinks = new Map<string, Promise<StoreOutcome>>();

@@ -212,7 +212,6 @@ test('a chunk stored as a blob file before packs, since cut short: the next snap
   const data = randomBytes(20_000); // one chunk, stored raw (random bytes do not compress)
   writeFileSync(join(volumes.dataPath('v'), 'f.bin'), data);
   const digest = (await content.put(data)).digest; // as a store from before packs kept it
-  assert.equal(digest, sha256(data));
   const file = content.blobPath(digest);
   writeFileSync(file, data.subarray(0, data.length - 100)); // damaged since: the wrong size
 
