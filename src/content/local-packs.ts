@@ -316,10 +316,12 @@ export class LocalPacks {
   async removeDead(dead: ReadonlySet<Digest>, ingestDir: string): Promise<void> {
     await this.ready();
     const served = (name: string, e: PackEntry) => !dead.has(e.digest) && this.index.get(e.digest)?.pack === name;
+    let changed = false; // nothing to rewrite: no fsync, no rebuild, no new listing
     try {
       for (const [name, entries] of [...this.packs]) {
         const live = entries.filter((e) => served(name, e));
         if (live.length === entries.length) continue;
+        changed = true;
         if (live.length > 0) {
           const sealed = copyEntries(this.packPath(name), live, ingestDir);
           renameSync(sealed.tmp, this.packPath(sealed.name));
@@ -331,12 +333,15 @@ export class LocalPacks {
           if (!isErrno(err, 'ENOENT')) throw err;
         });
       }
+      if (!changed) return;
       await fsyncDir(this.dir);
       await this.dropStaleMarkers();
     } finally {
       // Also after a failure half-way (a full disk): the index follows the packs as they now are.
-      this.rebuild();
-      this.dirMtime = -1;
+      if (changed) {
+        this.rebuild();
+        this.dirMtime = -1;
+      }
     }
   }
 

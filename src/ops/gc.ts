@@ -113,7 +113,7 @@ export async function dropUnreferenced(content: LocalContentStore, candidates: r
       present.push(d.digest);
       bytes += info.size;
     });
-    await content.deleteMany(present); // one call: a pack is rewritten once for all its dead blobs
+    if (present.length > 0) await content.deleteMany(present); // one call: a pack is rewritten once for all its dead blobs
     return { blobs: present.length, bytes };
   } finally {
     await lock.release();
