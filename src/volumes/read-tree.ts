@@ -93,13 +93,13 @@ async function readOnce(content: LocalContentStore, dir: string, opts: ReadTreeO
     skipped: c.skipped,
     skippedXattrs: c.skippedXattrs,
   };
-  const replacedTrees = opts.parentTree ? [...writer.replaced.values()].map((t) => ({ mediaType: MediaType.LifeboatTree, ...t })) : undefined;
+  const replacedTrees = opts.parentTree ? [...writer.replaced.values()] : undefined;
   return { tree: { root: result.root, tree: result.tree, ...(replacedTrees ? { replacedTrees } : {}) }, stats, lacking: (local?.lacking.size ?? 0) > 0 };
 }
 
 /** The fields of a snapshot record that do not depend on what was read. */
 export type RecordHead = Omit<SnapshotRecord, 'schemaVersion' | 'mediaType' | 'root' | 'tree' | 'stats'>;
 
-export function snapshotRecord(head: RecordHead, read: Omit<ReadTree, 'replacedTrees'>): SnapshotRecord {
+export function snapshotRecord(head: RecordHead, read: ReadTree): SnapshotRecord {
   return { schemaVersion: 1, mediaType: MediaType.LifeboatVolumeSnapshot, ...head, root: read.root, tree: read.tree, stats: read.stats };
 }

@@ -137,12 +137,11 @@ export class TreeWriter {
   readonly counters: TreeWriterCounters = { files: 0, dirs: 0, bytes: 0, readBytes: 0, unchangedFiles: 0, skipped: 0, skippedXattrs: 0 };
   /**
    * The parent snapshot's trees this one no longer names as they were: a changed directory's old
-   * tree, and the top tree of a directory that is gone. The parent's trees the walk read anyway,
-   * so a caller releasing the parent need not read them again (ops/backup-local.ts). Not the
-   * trees below a gone directory, nor the old tree of one that became a mount point or vanished
-   * between scan and open: those are left to GC.
+   * tree, and each old subdirectory tree its new tree does not name (gone, or no longer a plain
+   * directory). The parent's trees the walk read anyway, so a caller releasing the parent need not
+   * read them again (ops/backup-local.ts). Not the trees below a gone directory: left to GC.
    */
-  readonly replaced = new Map<Digest, StoredTree>();
+  readonly replaced = new Map<Digest, Descriptor>();
   private readonly hardlinks = new Map<string, Promise<StoreOutcome>>();
   private rootDev = '';
 
@@ -254,10 +253,6 @@ export class TreeWriter {
     }
     await this.flushTasks(tasks);
     entries.close();
-    if (parent) {
-      const dirs = new Set(scan.filter((s) => s.type === 'dir').map((s) => s.name));
-      for (const [name, prev] of previous) if (prev.type === 'dir' && prev.tree && !dirs.has(name)) this.replaced.set(prev.tree, { digest: prev.tree, size: prev.treeSize ?? 0 });
-    }
     const stored = quiet(entries.tree.then((tree) => this.storeTree(tree, parent)));
     return { stored }; // wrapped: an async function would otherwise wait for it
   }
@@ -266,10 +261,19 @@ export class TreeWriter {
   private storeTree(tree: Tree, parent: Parent | undefined): StoredTree {
     const json = JSON.stringify(tree); // = encodeTree's bytes
     const same = parent !== undefined && parent.json === json;
-    if (parent && !same) this.replaced.set(parent.blob.digest, parent.blob);
+    if (parent && !same) this.noteReplaced(tree, parent);
     const stored = same ? parent.blob : this.putTree(compressTreeJson(Buffer.from(json)));
     this.opts.feed.refer(tree, { mediaType: MediaType.LifeboatTree, ...stored });
     return stored;
+  }
+
+  /** A changed directory: its old tree, and each old subdirectory tree the new one no longer names. */
+  private noteReplaced(tree: Tree, parent: Parent): void {
+    this.replaced.set(parent.blob.digest, { mediaType: MediaType.LifeboatTree, ...parent.blob });
+    const named = new Set(tree.entries.flatMap((e) => (e.type === 'dir' && e.tree ? [e.tree] : [])));
+    for (const e of parent.tree.entries) {
+      if (e.type === 'dir' && e.tree && !named.has(e.tree)) this.replaced.set(e.tree, { mediaType: MediaType.LifeboatTree, digest: e.tree, size: e.treeSize ?? 0 });
+    }
   }
 
   /** A tree blob into the store (durably, in the batch) and into the sink, if any. */
