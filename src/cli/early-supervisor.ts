@@ -9,18 +9,17 @@
  */
 import { spawnSupervisor } from '../ops/supervisor-spawn.js';
 import type { PendingSupervisor } from '../runtime/supervisor-client.js';
-import { isPlainRun } from './argv.js';
 import { resolveRoot } from './settings.js';
 
 let early: { root: string; supervisor: PendingSupervisor } | undefined;
 
 /**
- * Spawns the supervisor of a `run` now, when argv says this is one. This runs before the CLI's
- * error handling exists, so a failure (a store root that cannot be made, no processes left) is
- * dropped here: `run` then spawns its supervisor itself and reports the error as any command does.
+ * Spawns the supervisor of a `run` now (bin.ts calls this only when argv is a plain run). This
+ * runs before the CLI's error handling exists, so a failure (a store root that cannot be made, no
+ * processes left) is dropped here: `run` then spawns its supervisor itself and reports the error
+ * as any command does.
  */
 export function spawnEarlySupervisor(argv: readonly string[]): void {
-  if (!isPlainRun(argv)) return;
   try {
     const root = resolveRoot();
     const supervisor = spawnSupervisor(root, { autoRemove: argv.includes('--rm') });
@@ -28,7 +27,7 @@ export function spawnEarlySupervisor(argv: readonly string[]): void {
     supervisor.child.channel?.unref();
     early = { root, supervisor };
   } catch {
-    early = undefined;
+    /* run spawns its own, and reports why */
   }
 }
 

@@ -31,7 +31,7 @@ export const SYNC_EACH_MAX = 256;
 
 export class DurabilityBatch {
   private readonly pending = new Map<Digest, { tmp: string; size: number }>();
-  /** Other files (packs) to name after the same syncfs; `named` runs once each is in place. */
+  /** Other files (packs) to name after the same barrier; `named` runs once each is in place. */
   private readonly files: Array<{ tmp: string; final: string; named: () => void }> = [];
 
   constructor(private readonly paths: BlobPaths) {}
@@ -68,7 +68,7 @@ export class DurabilityBatch {
   async flush(writeback?: () => Promise<void>): Promise<void> {
     if (this.size === 0) return;
     if (this.size <= SYNC_EACH_MAX) {
-      await syncFiles([...[...this.pending.values()].map((p) => p.tmp), ...this.files.map((f) => f.tmp)]);
+      await syncFiles([...this.pending.values(), ...this.files].map((f) => f.tmp));
     } else {
       await writeback?.();
       const fh = await open(this.paths.ingestDir, 'r');

@@ -14,7 +14,7 @@
  * is found with one stat, and the pack index is only read when a digest is not there).
  */
 import { mkdirSync, renameSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, utimes, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { storeLayout } from '../core/layout.js';
 import { Readable } from 'node:stream';
@@ -216,12 +216,7 @@ export class LocalContentStore implements ContentStore, BlobPaths {
 
   /** Moves a blob that failed verification out of the way, so the next write of it heals the store. */
   async quarantine(digest: Digest): Promise<void> {
-    await mkdir(this.quarantineDir, { recursive: true, mode: 0o700 });
-    const moved = await rename(this.blobPath(digest), join(this.quarantineDir, hexOf(digest))).then(
-      () => true,
-      () => false,
-    );
-    if (!moved) await this.packs.quarantine(digest);
+    if (!this.quarantineFileSync(digest)) await this.packs.quarantine(digest);
   }
 
   /** quarantine() for a blob file, synchronously (a snapshot's sink decides on the main thread); false when there is none. */

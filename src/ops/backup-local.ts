@@ -85,7 +85,7 @@ async function metadataOutside(content: LocalContentStore, record: Descriptor, k
 
 /**
  * Deletes the candidates nothing keeps; a busy store postpones that to `system gc` with a warning.
- * `named`: the new snapshots' blobs, a closure that holds no candidate (see dropUnreferenced).
+ * `named`: the new snapshots' blobs, a whole closure (dropUnreferenced's `closed`).
  */
 export async function releaseLocalCopies(content: LocalContentStore, candidates: Descriptor[], progress: Progress, named?: { has(digest: Digest): boolean }): Promise<{ blobs: number; bytes: number }> {
   if (candidates.length === 0) return { blobs: 0, bytes: 0 }; // nothing to mark the store for

@@ -20,7 +20,7 @@
  * equal in every recorded field is kept, a changed one is removed (never followed: rm of a symlink
  * removes the link) and created afresh, and what B lacks is removed. Directories touched get their
  * metadata again at the end. Hardlinks are the one thing it does not patch: a changed, added or
- * removed entry with more than one link throws PatchUnsupported, and the caller restores afresh.
+ * removed entry with more than one link throws, and the caller restores afresh.
  */
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
@@ -57,10 +57,6 @@ export interface TreeRestorerOptions {
   signal?: AbortSignal;
 }
 
-/** A patch met something it cannot patch safely (hardlinks); restore afresh instead. */
-export class PatchUnsupported extends Error {}
-
-
 const GROUP_FILES = 64;
 const GROUP_BYTES = 16 * 1024 * 1024;
 
@@ -88,13 +84,13 @@ export class TreeRestorer {
 
   /** Makes `target`, which holds the tree `base` exactly, hold the tree `digest` (its own metadata is the caller's). */
   async patch(target: string, base: Digest, digest: Digest): Promise<void> {
-    if (this.opts.filter) throw new PatchUnsupported('a patch restores whole trees');
+    if (this.opts.filter) throw new Error('a patch restores whole trees');
     await this.opts.content.packs.ready();
     await (await this.walkPatch(HostDir.root(target), base, digest)).done;
   }
 
   /**
-   * One directory of a patch. A failure part-way (PatchUnsupported, an I/O error) waits for the
+   * One directory of a patch. A failure part-way (a changed hardlink, an I/O error) waits for the
    * files already handed to the workers before it is thrown, so the caller can remove the
    * directory without a worker still writing into it.
    */
@@ -115,7 +111,7 @@ export class TreeRestorer {
     };
     const linked = (e: TreeEntry | undefined) => e !== undefined && e.type === 'file' && (e.nlink ?? 1) > 1;
     // Hardlinks are not patched: an entry of a link group counts as changed unless it is the same
-    // node in the same group, and any change to one throws PatchUnsupported below.
+    // node in the same group, and any change to one throws below.
     const same = (b: TreeEntry, e: TreeEntry) => sameEntry(b, e) && (b.nlink ?? 1) === (e.nlink ?? 1) && (!linked(e) || b.inode === e.inode);
     try {
       for (const e of tree.entries) {
@@ -124,7 +120,7 @@ export class TreeRestorer {
         const b = old.get(key);
         old.delete(key);
         if (b && same(b, e)) continue;
-        if (linked(b) || linked(e)) throw new PatchUnsupported('a hardlinked file changed');
+        if (linked(b) || linked(e)) throw new Error('a hardlinked file changed');
         if (b?.type === 'dir' && e.type === 'dir') {
           await flush();
           const sub = await dir.subdir(name);
@@ -150,7 +146,7 @@ export class TreeRestorer {
         }
       }
       for (const b of old.values()) {
-        if (linked(b)) throw new PatchUnsupported('a hardlinked file was removed');
+        if (linked(b)) throw new Error('a hardlinked file was removed');
         rmSync(dir.child(entryName(b)), { recursive: true, force: true });
       }
     } catch (err) {
