@@ -57,6 +57,11 @@ export async function measure(cmd: Command, runs: number, warmup = 1): Promise<F
     await cmd.before?.();
     samples.push(await runOnce(cmd));
   }
+  return figureOf(samples);
+}
+
+/** The figure of some timed runs. */
+export function figureOf(samples: readonly Sample[]): Figure {
   return figure(samples.map((s) => s.seconds), Math.max(...samples.map((s) => s.rssMiB)));
 }
 

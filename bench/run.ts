@@ -36,6 +36,7 @@ function binNodeFlags(): string[] {
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 if (!has('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time, Debian package "time") for peak RSS');
+const nodeFlags = binNodeFlags(); // read once: a bin/lifeboat the bench cannot parse fails it at once
 const scales = opts.scale.split(',').map(Number);
 if (scales.length > 2 || scales.some((s) => !(s > 0)) || (scales.length === 2 && !(scales[1]! > scales[0]!))) throw new Error(`--scale takes one or two positive numbers (small,large; large bigger), not ${opts.scale}`);
 const wanted = opts.only?.split(',');
@@ -51,7 +52,7 @@ for (const scale of scales) {
     runs: Number(opts.runs),
     data: join(work, 'data'),
     work,
-    lifeboat: [process.execPath, ...binNodeFlags(), join(here, '..', 'src', 'cli', 'bin.js')],
+    lifeboat: [process.execPath, ...nodeFlags, join(here, '..', 'src', 'cli', 'bin.js')],
     log: (m) => process.stderr.write(`[scale ${scale}] ${m}\n`),
   };
   ctx.log(`generating dataset in ${ctx.data}`);

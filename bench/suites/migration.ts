@@ -20,7 +20,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BIN } from '../../test/helpers/cli.js';
 import { migrateHosts } from '../../test/helpers/migrate-hosts.js';
 import { netnsUnavailable } from '../../test/helpers/netns.js';
 import type { BenchContext, Suite } from '../context.js';
@@ -96,7 +95,7 @@ export const migration: Suite = {
         await tgt(['system', 'gc']);
         if ((await h.source.inspect('app')).State.Status !== 'running') await src(['start', 'app']);
       };
-      const lbArgv = [process.execPath, BIN, '--root', h.source.root, 'migrate', 'app', h.url, ...h.flags, '--verify-time', '1s', '--max-rounds', '1', '--json'];
+      const lbArgv = [...ctx.lifeboat, '--root', h.source.root, 'migrate', 'app', h.url, ...h.flags, '--verify-time', '1s', '--max-rounds', '1', '--json'];
       const downtimes: number[] = [];
       const walls: number[] = [];
       let rss = 0;
@@ -109,6 +108,7 @@ export const migration: Suite = {
         let changed = false;
         let changedBytes = 0;
         let paused = 0;
+        spawnSync('sync'); // as runOnce does for every other timed run
         const r = await runIn(h.hosts.nsA, lbArgv, async (line, group) => {
           if (changed || !line.startsWith('pre-copy round 1:')) return;
           changed = true;

@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchContext, Suite } from '../context.js';
 import { mutate } from '../dataset.js';
-import { figure, measure, runOnce, type Sample } from '../measure.js';
+import { figure, figureOf, measure, runOnce, type Sample } from '../measure.js';
 import { sizeRow, timeRow, type Row } from '../report.js';
 
 function sh(script: string, env: Record<string, string> = {}): void {
@@ -81,10 +81,9 @@ export const volumes: Suite = {
       added.restic.push(du(restic) - before.restic);
       added.borg.push(du(borg) - before.borg);
     }
-    const fig = (s: Sample[]) => figure(s.map((x) => x.seconds), Math.max(...s.map((x) => x.rssMiB)));
-    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+    const median = (v: number[]) => figure(v, 0).median;
     const bytesRow = (peer: 'restic' | 'borg') => ({ ...sizeRow('bytes added by the 1% change', median(added.lb), median(added[peer]), peer), runs: rounds, detail: { lifeboat: added.lb, [peer]: added[peer] } });
-    rows.push(timeRow('volume incremental (1% changed)', fig(inc.lb), fig(inc.restic), 'restic backup'), timeRow('volume incremental (1% changed)', fig(inc.lb), fig(inc.borg), 'borg create'));
+    rows.push(timeRow('volume incremental (1% changed)', figureOf(inc.lb), figureOf(inc.restic), 'restic backup'), timeRow('volume incremental (1% changed)', figureOf(inc.lb), figureOf(inc.borg), 'borg create'));
     rows.push(bytesRow('restic'), bytesRow('borg'));
 
     ctx.log('volumes: restore');
