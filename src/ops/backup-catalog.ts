@@ -11,7 +11,7 @@ import { hexOf } from '../core/digest.js';
 import { ConflictError, ExitCode, IntegrityError, LifeboatError, NotFoundError } from '../core/errors.js';
 import type { Provider } from '../content/content-store.js';
 import type { Repository } from '../repository/repository.js';
-import { forEachLimit } from '../repository/semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 import { parseBackupRecord, parseBackupRef, type BackupRecord, type BackupRef } from './backup-format.js';
 
 export interface BackupEntry {

@@ -15,7 +15,7 @@ import type { Descriptor } from '../core/oci.js';
 import type { Progress } from '../core/progress.js';
 import { prune, type PruneOptions, type PruneReport } from '../repository/prune.js';
 import type { Repository } from '../repository/repository.js';
-import { forEachLimit } from '../repository/semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 import { listBackups } from './backup-catalog.js';
 import { childrenOf } from './gc.js';
 import { deleteVerifications } from './verify-record.js';

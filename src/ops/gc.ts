@@ -17,7 +17,7 @@ import type { Provider } from '../content/content-store.js';
 import { acquireStoreExclusive, mark, sweep, type Children, type GcResult } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { RefStore } from '../content/refs.js';
-import { forEachLimit } from '../repository/semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 import { SnapshotRefs } from '../volumes/snapshot-refs.js';
 import { decodeTreeBlob } from '../volumes/tree-blob.js';
 import { backupChildren, parseBackupRecord } from './backup-format.js';

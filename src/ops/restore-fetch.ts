@@ -30,7 +30,7 @@ import { blobStream, fitsInMemory, planRuns, readPackBlobs } from '../repository
 import type { BlobLocation } from '../repository/repo-index.js';
 import { packName } from '../repository/repo-layout.js';
 import type { Repository } from '../repository/repository.js';
-import { forEachLimit } from '../repository/semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 import type { CopyReport } from '../repository/push.js';
 import type { PackSpan } from '../core/pack-format.js';
 import type { BackupRecord } from './backup-format.js';

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { fromSystemError } from '../core/errors.js';
+import { forEachLimit } from '../core/semaphore.js';
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -22,30 +23,16 @@ export async function fsyncDir(dir: string): Promise<void> {
  * filesystem, other programs' included.
  */
 export async function syncFiles(paths: readonly string[], concurrency = 8): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const one = async (): Promise<void> => {
-    while (!failed && next < paths.length) {
-      const fh = await open(paths[next++]!, 'r');
-      try {
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-    }
-  };
-  // After a failure the others take no new file, and all have settled before it is thrown: the
+  // forEachLimit takes no new file after a failure and throws once the others have settled: the
   // caller may delete the files next.
-  const results = await Promise.allSettled(
-    Array.from({ length: Math.min(concurrency, paths.length) }, () =>
-      one().catch((err: unknown) => {
-        failed = true;
-        throw err;
-      }),
-    ),
-  );
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
+  await forEachLimit(paths, concurrency, async (path) => {
+    const fh = await open(path, 'r');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  });
 }
 
 export function tempName(target: string): string {

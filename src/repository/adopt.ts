@@ -16,7 +16,7 @@ import type { PackRecord } from './index-format.js';
 import { readPackTrailer } from './pack-reader.js';
 import { writeIndexFiles, type RepoIndex } from './repo-index.js';
 import { DATA_DIR, parsePackName } from './repo-layout.js';
-import { forEachLimit } from './semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 
 export interface PackListing {
   /** Every complete pack file on the backend, by id. */

@@ -20,7 +20,7 @@ import { RepoIndex } from './repo-index.js';
 import { INDEX_DIR, parseIndexName, refName } from './repo-layout.js';
 import { listLocks } from './repo-locks.js';
 import type { Repository } from './repository.js';
-import { forEachLimit } from './semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 import { verifyPack } from './verify-pack.js';
 
 export interface CheckOptions {

@@ -11,7 +11,7 @@ import type { PackEntry } from '../core/pack-format.js';
 import type { SealedPack } from './pack-builder.js';
 import { writeIndexFiles, type RepoIndex } from './repo-index.js';
 import { packName } from './repo-layout.js';
-import { Semaphore } from './semaphore.js';
+import { Semaphore } from '../core/semaphore.js';
 
 export interface UploadedPack {
   id: Digest;

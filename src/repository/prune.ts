@@ -23,7 +23,7 @@ import { PackUploader } from './pack-uploader.js';
 import { writeIndexFiles, type BlobLocation } from './repo-index.js';
 import { INDEX_DIR, indexName, packName, parseIndexName } from './repo-layout.js';
 import type { Repository } from './repository.js';
-import { forEachLimit } from './semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 
 export const TEMP_MAX_AGE_MS = 24 * 3600 * 1000;
 

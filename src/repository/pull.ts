@@ -21,7 +21,7 @@ import { blobStream, fitsInMemory, readPackBlobs } from './pack-reader.js';
 import type { Children, CopyOptions, CopyReport } from './push.js';
 import type { BlobLocation } from './repo-index.js';
 import type { Repository } from './repository.js';
-import { forEachLimit } from './semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 
 export const FLUSH_BLOBS = 4096;
 export const FLUSH_BYTES = 256 * 1024 * 1024;

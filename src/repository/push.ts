@@ -26,7 +26,7 @@ import { PACK_TARGET } from './pack-builder.js';
 import { PackSink } from './pack-sink.js';
 import type { UploadedPack } from './pack-uploader.js';
 import type { Repository } from './repository.js';
-import { forEachLimit } from './semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 
 /** Small blobs read from the local store at once. */
 const READERS = 8;

@@ -11,7 +11,7 @@ import { getBytes, type Backend } from './backend.js';
 import { chunkRecords, encodeIndex, parseIndex, type PackRecord } from './index-format.js';
 import type { PackEntry } from '../core/pack-format.js';
 import { INDEX_DIR, indexName, parseIndexName } from './repo-layout.js';
-import { forEachLimit } from './semaphore.js';
+import { forEachLimit } from '../core/semaphore.js';
 
 export interface BlobLocation extends PackEntry {
   pack: Digest;

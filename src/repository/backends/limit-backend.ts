@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Backend, ByteRange, FileInfo, PutSource } from '../backend.js';
-import { Semaphore } from '../semaphore.js';
+import { Semaphore } from '../../core/semaphore.js';
 
 export class LimitBackend implements Backend {
   private readonly slots: Semaphore;

@@ -18,7 +18,7 @@ import SftpClient from 'ssh2-sftp-client';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { ExitCode, LifeboatError, NotFoundError, PermissionError, SizeMismatchError, UnreachableError } from '../../core/errors.js';
 import { checkName, checkPrefix, sourceSize, tempNameFor, type Backend, type ByteRange, type FileInfo, type PutSource } from '../backend.js';
-import { forEachLimit } from '../semaphore.js';
+import { forEachLimit } from '../../core/semaphore.js';
 import { RangeReader, SessionGuard, endClient, req, type Channel, sftpClose, sftpFsync, sftpOpen, sftpRename, sftpSize, writeAll } from './sftp-io.js';
 import { connectError, sshConfig, type HostCheck, type SshOptions, type SshTarget } from './ssh-connect.js';
 
