@@ -6,6 +6,7 @@
  * bytes (as Docker load and containerd's importer do); callers that trust a descriptor pass the
  * compression explicitly and a mismatch then fails in the decompressor or in the tar reader.
  */
+import { availableParallelism } from 'node:os';
 import { PassThrough, Readable, pipeline, type Duplex } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { CompressStream } from 'zstd-napi';
@@ -39,13 +40,21 @@ export function decompressor(c: Compression): Duplex {
   }
 }
 
+/**
+ * zstd's worker threads for one stream. At least one, so compression runs beside the reading and
+ * hashing on the main thread (as the zstd CLI does by default), and so the output is the same on
+ * every machine: zstd's frames are identical for any nbWorkers >= 1, but differ from 0's. At most 4,
+ * since each worker holds a few MiB of job buffers.
+ */
+const ZSTD_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
+
 /** A stream that applies `c`. Levels: gzip 1-9 (default 6), zstd 1-19 (default 3). */
 export function compressor(c: Compression, level?: number): Duplex {
   switch (c) {
     case 'gzip':
       return createGzip({ level: level ?? GZIP_DEFAULT_LEVEL, chunkSize: GZIP_CHUNK });
     case 'zstd':
-      return new CompressStream(level === undefined ? {} : { compressionLevel: level });
+      return new CompressStream({ nbWorkers: ZSTD_WORKERS, ...(level === undefined ? {} : { compressionLevel: level }) });
     case 'none':
       return new PassThrough();
   }
