@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import type { BenchContext, Suite } from './context.js';
 import { generate } from './dataset.js';
@@ -26,17 +26,23 @@ const program = new Command('bench')
   .parse();
 const opts = program.opts<{ scale: string; runs: string; only?: string; work: string; out: string }>();
 
-/** The node flags bin/lifeboat runs with (its `exec node ...` line), so the bench measures what users run. */
-function binNodeFlags(): string[] {
-  const line = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8').split('\n')[1]!;
-  const m = /^':' \/\/; exec node((?: --[\w-]+(?:=\S+)?)*) "\$0" "\$@"$/.exec(line);
-  if (!m) throw new Error(`bin/lifeboat: unexpected second line ${JSON.stringify(line)}`);
-  return m[1]!.split(' ').filter(Boolean);
+/**
+ * bin/lifeboat as users run it (its node flags, its environment handling), written to the scratch
+ * directory with its import pointed at this build: the bench may run from a copy of dist/.
+ */
+async function launcher(): Promise<string> {
+  const text = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8');
+  const entry = "import '../dist/src/cli/bin.js';";
+  if (!text.includes(entry)) throw new Error(`bin/lifeboat: no line ${entry}`);
+  const file = join(opts.work, 'lifeboat');
+  await mkdir(opts.work, { recursive: true });
+  await writeFile(file, text.replace(entry, `import ${JSON.stringify(pathToFileURL(join(here, '..', 'src', 'cli', 'bin.js')).href)};`), { mode: 0o755 });
+  return file;
 }
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 if (!has('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time, Debian package "time") for peak RSS');
-const nodeFlags = binNodeFlags(); // read once: a bin/lifeboat the bench cannot parse fails it at once
+const lifeboat = await launcher();
 const scales = opts.scale.split(',').map(Number);
 if (scales.length > 2 || scales.some((s) => !(s > 0)) || (scales.length === 2 && !(scales[1]! > scales[0]!))) throw new Error(`--scale takes one or two positive numbers (small,large; large bigger), not ${opts.scale}`);
 const wanted = opts.only?.split(',');
@@ -52,7 +58,7 @@ for (const scale of scales) {
     runs: Number(opts.runs),
     data: join(work, 'data'),
     work,
-    lifeboat: [process.execPath, ...nodeFlags, join(here, '..', 'src', 'cli', 'bin.js')],
+    lifeboat: [lifeboat],
     log: (m) => process.stderr.write(`[scale ${scale}] ${m}\n`),
   };
   ctx.log(`generating dataset in ${ctx.data}`);

@@ -9,9 +9,16 @@
  * network error, a timeout or a 5xx/429 answer; a 4xx other than 429 is not retried (the request
  * itself is wrong). Failure to notify is logged, never thrown: a webhook that is down must not turn
  * a good backup into a failed one, nor stop the scheduler.
+ *
+ * Sent with node:http/https rather than fetch: Node 20's fetch takes no CA option, and HTTPS
+ * webhooks must trust NODE_EXTRA_CA_CERTS, which bin/lifeboat keeps out of Node's start-up
+ * (platform/tls-trust.ts). A redirect is an answer like a 4xx: not followed, not retried.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tlsTrust } from '../platform/tls-trust.js';
 import type { NotifySpec } from './job-spec.js';
 import type { RunResult, Trigger } from './run-record.js';
 
@@ -90,21 +97,15 @@ export class Notifier {
     for (let attempt = 1; ; attempt++) {
       let why: string;
       let retry = true;
+      const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 10_000);
       try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'lifeboat-scheduler' },
-          body,
-          signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(this.opts.timeoutMs ?? 10_000)]),
-          redirect: 'error',
-        });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.ok) return;
-        why = `HTTP ${res.status}`;
-        retry = res.status >= 500 || res.status === 429;
+        const status = await postJson(url, body, AbortSignal.any([this.stop.signal, timeout]));
+        if (status >= 200 && status < 300) return;
+        why = `HTTP ${status}`;
+        retry = status >= 500 || status === 429;
       } catch (err) {
-        const e = err as Error & { cause?: { code?: string; message?: string } };
-        why = e.name === 'TimeoutError' ? 'timed out' : (e.cause?.code ?? e.cause?.message ?? e.message);
+        const e = err as NodeJS.ErrnoException;
+        why = timeout.aborted ? 'timed out' : (e.code ?? e.message);
       }
       if (!retry || attempt >= attempts || this.stop.signal.aborted) {
         log(`notify: giving up on ${redact(url)} for job ${job} after ${attempt} attempt(s): ${why}`);
@@ -115,6 +116,20 @@ export class Notifier {
       delay = Math.min(delay * 2, this.opts.maxDelayMs ?? 30_000);
     }
   }
+}
+
+/** POSTs `body` as JSON; resolves with the answer's status once its body is read (and dropped). */
+function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
+    if (!send) throw new Error(`not an http(s) URL: ${target.protocol}`);
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'lifeboat-scheduler' };
+    const req = send(target, { method: 'POST', headers, signal, ...(target.protocol === 'https:' ? tlsTrust() : {}) }, (res) => {
+      res.on('error', reject).on('end', () => resolve(res.statusCode ?? 0)).resume();
+    });
+    req.on('error', reject).end(body);
+  });
 }
 
 /** A webhook URL for logs: scheme and host only (tokens live in paths and queries: Slack, Discord, …). */

@@ -3,12 +3,20 @@
  * against a temp store and schedules directory, its stderr log collected line by line (tests wait
  * for "scheduler started", a job's result, the metrics address it bound on port 0), stopped by
  * signal with its exit status and time, and killed by pid in after() if a test left it running.
- * Also: a webhook receiver on 127.0.0.1:0 (node:http) that records every POST, and can answer the
- * first few with 500 to exercise retries; and JobSpecs declared as data for unit tests.
+ * Also: a webhook receiver on 127.0.0.1:0 (node:http, or node:https with a certificate made by
+ * `selfSignedCert`) that records every POST, and can answer the first few with 500 to exercise
+ * retries; and JobSpecs declared as data for unit tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:http';
+
+/** bin/lifeboat, the launcher users run (a sh line, then this build's entry). */
+export const LAUNCHER = fileURLToPath(new URL('../../../bin/lifeboat', import.meta.url));
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { JobSpec } from '../../src/scheduler/job-spec.js';
 import { BIN } from './cli.js';
 
@@ -30,9 +38,11 @@ export interface SchedulerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startScheduler(t: T, opts: { root: string; schedules: string; args?: string[]; env?: Record<string, string> }): SchedulerProcess {
+/** `launcher`: start it through bin/lifeboat rather than node on the compiled entry. */
+export function startScheduler(t: T, opts: { root: string; schedules: string; args?: string[]; env?: Record<string, string>; launcher?: boolean }): SchedulerProcess {
   const env = { ...process.env, LIFEBOAT_ROOT: opts.root, LIFEBOAT_NO_PROGRESS: '1', ...opts.env };
-  const child = spawn(process.execPath, [BIN, 'scheduler', 'run', '--schedules', opts.schedules, ...(opts.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = ['scheduler', 'run', '--schedules', opts.schedules, ...(opts.args ?? [])];
+  const child = opts.launcher ? spawn(LAUNCHER, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, [BIN, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
   let buffer = '';
@@ -87,11 +97,26 @@ export interface WebhookPost {
   at: number;
 }
 
-/** A webhook receiver on loopback; the first `failFirst` requests get a 500; `answer` answers every one with that status. */
-export async function webhookReceiver(t: T, opts: { failFirst?: number; answer?: number } = {}): Promise<{ url: string; posts: WebhookPost[]; attempts: () => number }> {
+/**
+ * A key and a self-signed certificate for 127.0.0.1 (openssl), as PEM files in `dir`; the
+ * certificate is its own CA, so a client trusts it only when told to.
+ */
+export function selfSignedCert(dir: string): { key: string; cert: string } {
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+  return { key, cert };
+}
+
+/**
+ * A webhook receiver on loopback; the first `failFirst` requests get a 500; `answer` answers every
+ * one with that status; `tls` (PEM files) makes it HTTPS.
+ */
+export async function webhookReceiver(t: T, opts: { failFirst?: number; answer?: number; tls?: { key: string; cert: string } } = {}): Promise<{ url: string; posts: WebhookPost[]; attempts: () => number }> {
   const posts: WebhookPost[] = [];
   let attempts = 0;
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
     req.on('end', () => {
@@ -101,10 +126,11 @@ export async function webhookReceiver(t: T, opts: { failFirst?: number; answer?:
       posts.push({ path: req.url ?? '/', body: JSON.parse(body) as Record<string, unknown>, at: Date.now() });
       res.writeHead(204).end();
     });
-  });
+  };
+  const server = opts.tls ? createTlsServer({ key: readFileSync(opts.tls.key), cert: readFileSync(opts.tls.cert) }, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, posts, attempts: () => attempts };
+  return { url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, posts, attempts: () => attempts };
 }
 
 /** A volume-snapshot job declared as data (unit tests). */

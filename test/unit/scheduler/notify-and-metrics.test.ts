@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
+import { needs } from '../../helpers/requirements.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { JobMetrics } from '../../../src/scheduler/job-metrics.js';
 import type { RunOutcome } from '../../../src/scheduler/job-runner.js';
 import { startMetricsServer, parseListenAddress } from '../../../src/scheduler/job-metrics.js';
 import { Notifier, notification, redact, wantsNotification } from '../../../src/scheduler/notifier.js';
-import { webhookReceiver } from '../../helpers/scheduler-process.js';
+import { selfSignedCert, webhookReceiver } from '../../helpers/scheduler-process.js';
 
 const outcome = (result: RunOutcome['result'], at: number, extra: Partial<RunOutcome> = {}): RunOutcome => ({
   result,
@@ -59,6 +61,35 @@ test('a webhook that is down or refuses is given up on, logged, never thrown', a
   await new Notifier({ baseDelayMs: 5, log: (m) => logs.push(m) }).notify({ webhooks: [refusing.url], on: 'always' }, notification('j', 'r', 'manual', outcome('success', Date.now())));
   assert.match(logs.at(-1)!, /after 1 attempt\(s\): HTTP 404/);
   assert.equal(refusing.attempts(), 1);
+});
+
+test('an HTTPS webhook trusts the CAs in NODE_EXTRA_CA_CERTS, read when it is sent', { skip: needs({ commands: ['openssl'] }) }, async (t) => {
+  const tls = selfSignedCert(await tempDir(t));
+  const hook = await webhookReceiver(t, { tls });
+  const saved = process.env.NODE_EXTRA_CA_CERTS;
+  t.after(() => (saved === undefined ? delete process.env.NODE_EXTRA_CA_CERTS : (process.env.NODE_EXTRA_CA_CERTS = saved)));
+  const logs: string[] = [];
+  const send = () => new Notifier({ attempts: 1, log: (m) => logs.push(m) }).notify({ webhooks: [hook.url], on: 'always' }, notification('j', 'r', 'manual', outcome('success', Date.now())));
+  delete process.env.NODE_EXTRA_CA_CERTS;
+  await send();
+  assert.equal(hook.posts.length, 0, 'a certificate nobody vouches for is refused');
+  assert.match(logs.at(-1)!, /giving up on https:\/\/127\.0\.0\.1:\d+\/… for job j after 1 attempt\(s\): DEPTH_ZERO_SELF_SIGNED_CERT/);
+  process.env.NODE_EXTRA_CA_CERTS = tls.cert; // this process started without it, as under bin/lifeboat
+  await send();
+  assert.equal(hook.posts.length, 1, logs.join('\n'));
+  assert.equal(hook.posts[0]!.body.job, 'j');
+});
+
+test('a webhook that accepts but never answers is given up on as timed out', async (t) => {
+  const sockets: Array<{ destroy(): void }> = [];
+  const silent = createServer((socket) => void sockets.push(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => (silent.close(() => resolve()), sockets.forEach((s) => s.destroy()))));
+  const logs: string[] = [];
+  const started = Date.now();
+  await new Notifier({ attempts: 1, timeoutMs: 200, log: (m) => logs.push(m) }).notify({ webhooks: [`http://127.0.0.1:${(silent.address() as { port: number }).port}/x`], on: 'always' }, notification('j', 'r', 'manual', outcome('success', Date.now())));
+  assert.match(logs.at(-1)!, /after 1 attempt\(s\): timed out$/);
+  assert.ok(Date.now() - started < 5000, 'the timeout cut the request');
 });
 
 test('on: failure | success | always', () => {
