@@ -5,23 +5,12 @@
  * Node parses that bundle (and every root with it) when the process starts, whether or not it ever
  * opens a TLS connection: ~33 ms of each CLI start here, against ~20 ms for the rest of Node's. Most
  * commands (`ps`, `stop`, `rm`, snapshots, SFTP backups) never speak TLS, so bin/lifeboat moves the
- * variable aside to DEFERRED_CA_ENV before starting node and `restoreDeferredCaCerts` puts it back
- * first thing, so every child process (hooks, ssh, the scheduler's jobs) sees the environment the
- * user set. Code that opens a TLS connection passes `tlsTrust()` to it.
+ * variable aside before starting node and the CLI puts it back first thing (cli/launcher-env.ts),
+ * so every child process (hooks, ssh, the scheduler's jobs) sees the environment the user set.
+ * Code that opens a TLS connection passes `tlsTrust()` to it.
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-
-/** Where bin/lifeboat keeps NODE_EXTRA_CA_CERTS while node starts. */
-export const DEFERRED_CA_ENV = 'LIFEBOAT_DEFERRED_NODE_EXTRA_CA_CERTS';
-
-/** Undoes the launcher's move: NODE_EXTRA_CA_CERTS is set again, as the user had it. */
-export function restoreDeferredCaCerts(env: NodeJS.ProcessEnv = process.env): void {
-  const file = env[DEFERRED_CA_ENV];
-  if (file === undefined) return;
-  delete env[DEFERRED_CA_ENV];
-  env.NODE_EXTRA_CA_CERTS ??= file;
-}
 
 let cached: { file: string; ca: string[] } | undefined;
 

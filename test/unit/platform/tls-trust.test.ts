@@ -7,7 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { test } from 'node:test';
-import { DEFERRED_CA_ENV, restoreDeferredCaCerts, tlsTrust } from '../../../src/platform/tls-trust.js';
+import { DEFERRED_CA_ENV, restoreDeferredCaCerts } from '../../../src/cli/launcher-env.js';
+import { tlsTrust } from '../../../src/platform/tls-trust.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 test('the deferred bundle is put back as NODE_EXTRA_CA_CERTS and the carrier removed', () => {
