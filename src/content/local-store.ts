@@ -11,7 +11,8 @@
  *
  * Packed blobs are blobs like any other to every caller: info, reader, readBytes, walk, delete
  * and quarantine look in packs/ when blobs/ does not have the digest (blobs/ first: a blob file
- * is found with one stat, and the pack index is only read when a digest is not there).
+ * is found with one stat, and the pack index is only read when a digest is not there). A blob
+ * file that fails readBytes' hash is quarantined and a packed copy read instead.
  */
 import { mkdirSync, renameSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, stat, writeFile, utimes, type FileHandle } from 'node:fs/promises';
@@ -89,16 +90,6 @@ export class LocalContentStore implements ContentStore, BlobPaths {
     }
   }
 
-  /** A blob's bytes, unverified (the caller verifies); undefined when the store does not have it. */
-  async readStored(digest: Digest): Promise<Buffer | undefined> {
-    try {
-      return await readFile(this.blobPath(digest));
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-    }
-    return this.packs.read(digest);
-  }
-
   async reader(digest: Digest, opts: ReadOptions = {}): Promise<Readable> {
     const fh = await this.openFile(digest);
     let source: Readable;
@@ -122,11 +113,25 @@ export class LocalContentStore implements ContentStore, BlobPaths {
     const info = await this.info(digest);
     if (!info) throw new NotFoundError('blob', digest);
     if (info.size > limit) throw new InvalidInputError(`blob ${digest} is ${info.size} bytes, over the ${limit}-byte limit for documents`);
-    const data = await this.readStored(digest);
+    let data: Buffer | undefined;
+    try {
+      data = await readFile(this.blobPath(digest));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+    if (data) {
+      const actual = sha256(data);
+      if (actual === digest) return data;
+      // A damaged blob file would hide a good packed copy of the same blob (blobs/ is looked at
+      // first) on every read; out of the way, the packed copy is read below.
+      this.quarantineFileSync(digest);
+      if (!(await this.packs.ready()).get(digest)) throw new DigestMismatchError(digest, actual, 'stored blob');
+    }
+    data = await this.packs.read(digest);
     if (!data) throw new NotFoundError('blob', digest);
     const actual = sha256(data);
     if (actual !== digest) {
-      await this.quarantine(digest);
+      await this.packs.quarantine(digest);
       throw new DigestMismatchError(digest, actual, 'stored blob');
     }
     return data;

@@ -15,13 +15,12 @@
  * The caller holds a repository lock (shared is enough) for the whole push and the ref after it.
  */
 import type { Digest } from '../core/digest.js';
-import { DigestMismatchError, IntegrityError, NotFoundError, isErrno } from '../core/errors.js';
+import { IntegrityError, NotFoundError, isErrno } from '../core/errors.js';
 import type { Descriptor } from '../core/oci.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { adoptOrphans } from './adopt.js';
 import { prepareBigBlobPack } from './big-blob-pack.js';
-import { sha256Of } from './blob-encoding.js';
 import { PACK_TARGET } from './pack-builder.js';
 import { PackSink } from './pack-sink.js';
 import type { UploadedPack } from './pack-uploader.js';
@@ -111,13 +110,8 @@ async function walk(has: (d: Digest) => boolean, roots: Descriptor[], children: 
  * disk latency.
  */
 async function readSmallBlob(store: LocalContentStore, t: Todo & { mediaType: string }): Promise<Buffer> {
-  const data = await store.readStored(t.digest); // a blob file, or a chunk in one of the store's packs
-  if (!data) throw missingBlob(t);
-  const actual = sha256Of(data);
-  if (actual !== t.digest) {
-    void store.quarantine(t.digest);
-    throw new DigestMismatchError(t.digest, actual, 'stored blob');
-  }
+  // readBytes re-hashes: a damaged blob file is quarantined, and a packed copy of the blob, if any, read instead
+  const data = await store.readBytes(t.digest).catch((err: unknown) => Promise.reject(err instanceof NotFoundError ? missingBlob(t) : err));
   if (data.length !== t.size) throw new IntegrityError(`blob ${t.digest} is ${data.length} bytes but its record says ${t.size}`, { code: 'SIZE_MISMATCH' });
   return data;
 }

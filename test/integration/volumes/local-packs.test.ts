@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { readFileSync as readFileSyncBuffer, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { sha256, type Digest } from '../../../src/core/digest.js';
@@ -19,6 +19,8 @@ import { LocalContentStore } from '../../../src/content/local-store.js';
 import { collectGarbage } from '../../../src/ops/gc.js';
 import { checkStore } from '../../../src/ops/system-check.js';
 import { forgetSnapshots } from '../../../src/ops/volume-forget.js';
+import { pullFromRepository, pushToRepository } from '../../../src/ops/repo-copy.js';
+import { MediaType } from '../../../src/core/media-types.js';
 import { restoreVolume } from '../../../src/volumes/restore-volume.js';
 import { walkSnapshot } from '../../../src/volumes/snapshot-walk.js';
 import { takeSnapshot } from '../../../src/volumes/take-snapshot.js';
@@ -26,6 +28,7 @@ import { diffRaw, rawTree } from '../../helpers/raw-tree.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { hasCommand } from '../../helpers/requirements.js';
 import { chunkBytesAt, stores } from '../../helpers/volume-fixtures.js';
+import { localRepo } from '../../helpers/repo-fixtures.js';
 
 function fill(dir: string, prefix: string, files: number, size: number): void {
   mkdirSync(dir, { recursive: true });
@@ -198,11 +201,11 @@ test('security: a GC that fails half-way leaves an index the next GC can trust (
   // The same store (as the scheduler keeps it) runs GC again: the rewritten pack has a dead blob.
   await content.deleteMany([sha256(p![2]!), sha256(q![2]!)]);
   for (const set of [p, q]) {
-    assert.deepEqual(await content.readStored(sha256(set![0]!)), set![0], 'the live blob survived both GCs');
+    assert.deepEqual(await content.readBytes(sha256(set![0]!)), set![0], 'the live blob survived both GCs');
     assert.equal(await content.info(sha256(set![2]!)), undefined, 'the dead one is gone');
   }
   const fresh = await LocalContentStore.open(root);
-  for (const set of [p, q]) assert.deepEqual(await fresh.readStored(sha256(set![0]!)), set![0], 'as a process reading the packs afresh sees too');
+  for (const set of [p, q]) assert.deepEqual(await fresh.readBytes(sha256(set![0]!)), set![0], 'as a process reading the packs afresh sees too');
 });
 
 test('a chunk stored as a blob file before packs, since cut short: the next snapshot packs it again, quarantines the bad file, and restores bit for bit', async (t) => {
@@ -221,4 +224,37 @@ test('a chunk stored as a blob file before packs, since cut short: the next snap
   assert.ok(existsSync(join(content.quarantineDir, digest.slice('sha256:'.length))), 'and kept in quarantine');
   await restoreVolume(content, volumes, snap, { to: 'back' });
   assert.deepEqual(diffRaw(await rawTree(volumes.dataPath('v')), await rawTree(volumes.dataPath('back'))), []);
+});
+
+test('a damaged blob file beside a packed copy of the same chunk does not hide it: reads and pushes set the file aside and use the pack', async (t) => {
+  const root = await tempDir(t);
+  const { content, volumes } = await stores(root);
+  await volumes.create('v');
+  const data = randomBytes(20_000); // one raw chunk
+  writeFileSync(join(volumes.dataPath('v'), 'f.bin'), data);
+  const snap = await takeSnapshot(content, volumes, 'v');
+  const digest = (await chunksOf(content, snap.record.tree.digest)).get('f.bin')!;
+  assert.ok(content.packs.get(digest), 'the chunk is packed');
+  const file = content.blobPath(digest);
+  const damaged = Buffer.from(data);
+  damaged[5_000]! ^= 0xff; // the right size, so nothing but a hash tells it apart
+  const plant = () => writeFileSync(file, damaged); // as a store from before packs, damaged since, would hold it
+  const quarantined = join(content.quarantineDir, digest.slice('sha256:'.length));
+
+  plant();
+  assert.deepEqual(await content.readBytes(digest), data, 'the packed copy is read');
+  assert.equal(existsSync(file), false, 'the damaged file is out of the way');
+  assert.deepEqual(readFileSyncBuffer(quarantined), damaged, 'and kept as evidence');
+
+  // a push to a repository reads small blobs the same way: it sends the good bytes
+  rmSync(quarantined);
+  plant();
+  const { repo } = await localRepo(t);
+  await repo.lock('shared');
+  const rootDesc = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size: (await content.info(snap.id))!.size };
+  await pushToRepository(content, repo, [rootDesc]);
+  assert.equal(existsSync(file), false);
+  const other = await LocalContentStore.open(join(root, 'elsewhere'));
+  await pullFromRepository(repo, other, [rootDesc]);
+  assert.deepEqual(await other.readBytes(digest), data, 'the repository holds the good chunk');
 });
