@@ -34,9 +34,11 @@ async function launcher(): Promise<string> {
   const text = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8');
   const entry = "import '../dist/src/cli/bin.js';";
   if (!text.includes(entry)) throw new Error(`bin/lifeboat: no line ${entry}`);
-  const file = join(opts.work, 'lifeboat');
-  await mkdir(opts.work, { recursive: true });
-  await writeFile(file, text.replace(entry, `import ${JSON.stringify(pathToFileURL(join(here, '..', 'src', 'cli', 'bin.js')).href)};`), { mode: 0o755 });
+  const dir = join(opts.work, 'launcher');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'package.json'), '{"type":"module"}\n'); // as the repository's: the launcher is an ES module
+  const file = join(dir, 'lifeboat');
+  await writeFile(file, text.replace(entry, () => `import ${JSON.stringify(pathToFileURL(join(here, '..', 'src', 'cli', 'bin.js')).href)};`), { mode: 0o755 });
   return file;
 }
 

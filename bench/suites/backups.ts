@@ -71,7 +71,7 @@ export const backups: Suite = {
         const inc = { lb: [] as Sample[], r: [] as Sample[] };
         const sent = { lb: [] as number[], r: [] as number[] };
         for (let i = 0; i < rounds; i++) {
-          await mutate(data, { scale: ctx.scale, seed: 42 + i + (transport === 'local' ? 0 : 7) });
+          await mutate(data, { scale: ctx.scale, seed: (transport === 'local' ? 42 : 142) + i });
           const before = { lb: du(lbPath), r: du(rPath) };
           inc.lb.push(await runOnce(lbBackup));
           inc.r.push(await runOnce(rBackup));

@@ -110,31 +110,40 @@ export class LocalContentStore implements ContentStore, BlobPaths {
   }
 
   async readBytes(digest: Digest, limit = 64 * 1024 * 1024): Promise<Buffer> {
-    const info = await this.info(digest);
-    if (!info) throw new NotFoundError('blob', digest);
-    if (info.size > limit) throw new InvalidInputError(`blob ${digest} is ${info.size} bytes, over the ${limit}-byte limit for documents`);
-    let data: Buffer | undefined;
-    try {
-      data = await readFile(this.blobPath(digest));
-    } catch (err) {
-      if (!isErrno(err, 'ENOENT')) throw err;
-    }
-    if (data) {
+    const tooBig = (size: number) => new InvalidInputError(`blob ${digest} is ${size} bytes, over the ${limit}-byte limit for documents`);
+    const fh = await this.openFile(digest);
+    if (fh) {
+      let data: Buffer;
+      try {
+        const { size } = await fh.stat();
+        if (size > limit) throw tooBig(size);
+        data = await fh.readFile();
+      } finally {
+        await fh.close();
+      }
       const actual = sha256(data);
       if (actual === digest) return data;
       // A damaged blob file would hide a good packed copy of the same blob (blobs/ is looked at
-      // first) on every read; out of the way, the packed copy is read below.
-      this.quarantineFileSync(digest);
+      // first) on every read: set it aside (a read-only store cannot; the packed copy is read anyway).
+      try {
+        this.quarantineFileSync(digest);
+      } catch {
+        // kept in place; the next read finds it again
+      }
       if (!(await this.packs.ready()).get(digest)) throw new DigestMismatchError(digest, actual, 'stored blob');
     }
-    data = await this.packs.read(digest);
-    if (!data) throw new NotFoundError('blob', digest);
-    const actual = sha256(data);
-    if (actual !== digest) {
+    // A bad packed copy is set aside, and another pack may hold a good one: a few tries.
+    for (let copy = 0; ; copy++) {
+      const packed = (await this.packs.ready()).get(digest);
+      if (!packed) throw new NotFoundError('blob', digest);
+      if (packed.length > limit) throw tooBig(packed.length);
+      const data = await this.packs.read(digest);
+      if (!data) throw new NotFoundError('blob', digest);
+      const actual = sha256(data);
+      if (actual === digest) return data;
       await this.packs.quarantine(digest);
-      throw new DigestMismatchError(digest, actual, 'stored blob');
+      if (copy >= 3 || !(await this.packs.ready()).get(digest)) throw new DigestMismatchError(digest, actual, 'stored blob');
     }
-    return data;
   }
 
   async writer(): Promise<BlobWriter> {

@@ -1,35 +1,46 @@
 /**
- * Which certificate authorities Lifeboat's own TLS connections trust: Node's roots plus the PEM
- * bundle named by NODE_EXTRA_CA_CERTS, as Node would, but read only by a connection that needs it.
+ * Which certificate authorities Lifeboat's own TLS connections trust: Node's default store (its
+ * roots, or the system's under --use-openssl-ca) plus the PEM bundle named by NODE_EXTRA_CA_CERTS,
+ * as Node would, but read only by a connection that needs it.
  *
  * Node parses that bundle (and every root with it) when the process starts, whether or not it ever
  * opens a TLS connection: ~33 ms of each CLI start here, against ~20 ms for the rest of Node's. Most
  * commands (`ps`, `stop`, `rm`, snapshots, SFTP backups) never speak TLS, so bin/lifeboat moves the
  * variable aside before starting node and the CLI puts it back first thing (cli/launcher-env.ts),
  * so every child process (hooks, ssh, the scheduler's jobs) sees the environment the user set.
- * Code that opens a TLS connection passes `tlsTrust()` to it.
+ * Every TLS connection Lifeboat opens passes `tlsTrust()` to it.
  */
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 
-let cached: { file: string; ca: string[] } | undefined;
+/** The native context's method behind Node's own NODE_EXTRA_CA_CERTS handling (not in the typings). */
+type WithAddCa = SecureContext & { context?: { addCACert?: (pem: string) => void } };
+
+let cached: { file: string; trust: { secureContext: SecureContext } } | undefined;
+let warned: string | undefined;
 
 /**
- * TLS options for a connection Lifeboat opens: `ca` with Node's roots and the extra bundle when
- * NODE_EXTRA_CA_CERTS names one; nothing otherwise (Node's defaults). A bundle that cannot be read
- * is left out, as Node leaves it out (the connection then fails on the certificate, saying so).
+ * TLS options for a connection Lifeboat opens: a secure context that trusts the default store and
+ * the extra bundle when NODE_EXTRA_CA_CERTS names one; nothing otherwise (Node's defaults). A
+ * bundle that cannot be read is left out with one warning, as Node does at start-up, and read
+ * again by the next connection (a fixed file needs no restart of the scheduler).
  */
-export function tlsTrust(env: NodeJS.ProcessEnv = process.env): { ca?: string[] } {
+export function tlsTrust(env: NodeJS.ProcessEnv = process.env): { secureContext?: SecureContext } {
   const file = env.NODE_EXTRA_CA_CERTS;
   if (!file) return {};
-  if (cached?.file !== file) {
-    let extra: string[] = [];
-    try {
-      extra = [readFileSync(file, 'utf8')];
-    } catch {
-      // as Node does with an unreadable bundle: trust the roots alone
-    }
-    cached = { file, ca: [...rootCertificates, ...extra] };
+  if (cached?.file === file) return cached.trust;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (warned !== file) process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(err as Error).message}`);
+    warned = file;
+    return {};
   }
-  return { ca: cached.ca };
+  // Added to the default store, as Node adds the bundle; `ca` would replace the store instead, so
+  // it is only the fallback for a Node without the method (then Node's bundled roots plus the file).
+  const context = createSecureContext() as WithAddCa;
+  const trust = typeof context.context?.addCACert === 'function' ? (context.context.addCACert(pem), context) : createSecureContext({ ca: [...rootCertificates, pem] });
+  cached = { file, trust: { secureContext: trust } };
+  return cached.trust;
 }

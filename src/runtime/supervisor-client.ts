@@ -32,7 +32,7 @@ export interface AssignOptions extends Omit<SupervisorAssignment, 'type'> {
 /**
  * The supervisor's environment: the CLI's, less what only costs it start-up time. With
  * NODE_EXTRA_CA_CERTS set, Node parses every certificate in the bundle before running a line
- * (~50 ms here, on the critical path of `run`); a supervisor makes no TLS connections.
+ * (~33 ms here, on the critical path of `run`); a supervisor makes no TLS connections.
  */
 function supervisorEnv(): NodeJS.ProcessEnv {
   const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;

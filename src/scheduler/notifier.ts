@@ -118,7 +118,10 @@ export class Notifier {
   }
 }
 
-/** POSTs `body` as JSON; resolves with the answer's status once its body is read (and dropped). */
+/**
+ * POSTs `body` as JSON; resolves with the answer's status as soon as it arrives (a delivered
+ * notification is not sent again because its answer's body broke off), then drains the body.
+ */
 function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
@@ -126,7 +129,8 @@ function postJson(url: string, body: string, signal: AbortSignal): Promise<numbe
     if (!send) throw new Error(`not an http(s) URL: ${target.protocol}`);
     const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'lifeboat-scheduler' };
     const req = send(target, { method: 'POST', headers, signal, ...(target.protocol === 'https:' ? tlsTrust() : {}) }, (res) => {
-      res.on('error', reject).on('end', () => resolve(res.statusCode ?? 0)).resume();
+      resolve(res.statusCode ?? 0);
+      res.on('error', () => undefined).resume();
     });
     req.on('error', reject).end(body);
   });

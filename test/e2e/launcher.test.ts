@@ -9,8 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN } from '../helpers/cli.js';
-import { LAUNCHER } from '../helpers/scheduler-process.js';
+import { BIN, LAUNCHER } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('the launcher keeps the CA bundle out of Node start-up', () => {
@@ -37,6 +36,6 @@ test('memory flags for the commands that walk data, none for the container comma
     return argv.slice(1, argv.indexOf(copy));
   };
   const memory = ['--max-semi-space-size=2', '--heap-growing-percent=50'];
-  for (const light of [['ps', '-a'], ['run', '-d', 'img', 'sleep', '1'], ['--root', '/srv/lb', 'stop', 'x'], ['--json', '--root=/x', 'rm', '-f', 'x'], ['--root', 'run', 'images']]) assert.deepEqual(flagsFor(...light), [], light.join(' '));
+  for (const light of [['ps', '-a'], ['run', '-d', '-e', 'A=b c', '-l', '*', 'img', 'sh', '-c', '', '$HOME "q"'], ['--root', '/srv/lb', 'stop', 'x'], ['--json', '--root=/x', 'rm', '-f', 'x'], ['--root', 'run', 'images']]) assert.deepEqual(flagsFor(...light), [], light.join(' '));
   for (const heavy of [['volume', 'snapshot', 'data'], ['--root', '/srv/lb', 'backup', 'app', '--to', '/r'], ['--json', 'restore', 'b1'], ['save', 'img'], ['--version'], []]) assert.deepEqual(flagsFor(...heavy), memory, heavy.join(' ') || '(no arguments)');
 });

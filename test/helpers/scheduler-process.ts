@@ -7,18 +7,14 @@
  * `selfSignedCert`) that records every POST, and can answer the first few with 500 to exercise
  * retries; and JobSpecs declared as data for unit tests.
  */
-
-/** bin/lifeboat, the launcher users run (a sh line, then this build's entry). */
-export const LAUNCHER = fileURLToPath(new URL('../../../bin/lifeboat', import.meta.url));
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { JobSpec } from '../../src/scheduler/job-spec.js';
-import { BIN } from './cli.js';
+import { BIN, LAUNCHER } from './cli.js';
 
 type T = { after: (fn: () => unknown) => void };
 
@@ -111,9 +107,9 @@ export function selfSignedCert(dir: string): { key: string; cert: string } {
 
 /**
  * A webhook receiver on loopback; the first `failFirst` requests get a 500; `answer` answers every
- * one with that status; `tls` (PEM files) makes it HTTPS.
+ * one with that status (and `location`); `tls` (PEM files) makes it HTTPS.
  */
-export async function webhookReceiver(t: T, opts: { failFirst?: number; answer?: number; tls?: { key: string; cert: string } } = {}): Promise<{ url: string; posts: WebhookPost[]; attempts: () => number }> {
+export async function webhookReceiver(t: T, opts: { failFirst?: number; answer?: number; location?: string; tls?: { key: string; cert: string } } = {}): Promise<{ url: string; posts: WebhookPost[]; attempts: () => number }> {
   const posts: WebhookPost[] = [];
   let attempts = 0;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -121,7 +117,7 @@ export async function webhookReceiver(t: T, opts: { failFirst?: number; answer?:
     req.setEncoding('utf8').on('data', (d: string) => (body += d));
     req.on('end', () => {
       attempts++;
-      if (opts.answer !== undefined) return void res.writeHead(opts.answer).end();
+      if (opts.answer !== undefined) return void res.writeHead(opts.answer, opts.location ? { location: opts.location } : {}).end();
       if (attempts <= (opts.failFirst ?? 0)) return void res.writeHead(500).end('not now');
       posts.push({ path: req.url ?? '/', body: JSON.parse(body) as Record<string, unknown>, at: Date.now() });
       res.writeHead(204).end();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { needs } from '../../helpers/requirements.js';
-import { LAUNCHER, selfSignedCert, startScheduler, webhookReceiver } from '../../helpers/scheduler-process.js';
+import { selfSignedCert, startScheduler, webhookReceiver } from '../../helpers/scheduler-process.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const FAKE = fileURLToPath(new URL('../../helpers/fake-job-actions.js', import.meta.url));

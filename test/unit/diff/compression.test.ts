@@ -5,7 +5,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { compress as zstdCompress } from 'zstd-napi';
+import { CompressStream, compress as zstdCompress } from 'zstd-napi';
 import { autoDecompress, compressor, decompressor, sniffCompression } from '../../../src/diff/compression.js';
 
 async function through(stream: Duplex, input: Buffer, chunk = 65536): Promise<Buffer> {
@@ -120,4 +120,13 @@ test('autoDecompress passes a source error to the consumer', async () => {
   const { stream } = await autoDecompress(source);
   setImmediate(() => source.destroy(new Error('disk on fire')));
   await assert.rejects(text(stream), /disk on fire/);
+});
+
+test('zstd output does not depend on the machine: compressor() gives the bytes of one zstd worker, and of four', async () => {
+  // > 16 MiB so several zstd jobs run at once; text and random data both
+  const data = Buffer.concat([Buffer.from('lifeboat '.repeat(1_200_000)), randomBytes(8 << 20), Buffer.from('backup '.repeat(600_000))]);
+  const ours = await through(compressor('zstd'), data, 1 << 20);
+  assert.ok(ours.equals(await through(new CompressStream({ nbWorkers: 1, jobSize: 2 << 20 }), data, 1 << 20)), 'as one worker');
+  assert.ok(ours.equals(await through(new CompressStream({ nbWorkers: 4, jobSize: 2 << 20 }), data, 1 << 20)), 'as four');
+  assert.ok((await through(decompressor('zstd'), ours, 1 << 20)).equals(data));
 });

@@ -61,6 +61,13 @@ test('a webhook that is down or refuses is given up on, logged, never thrown', a
   await new Notifier({ baseDelayMs: 5, log: (m) => logs.push(m) }).notify({ webhooks: [refusing.url], on: 'always' }, notification('j', 'r', 'manual', outcome('success', Date.now())));
   assert.match(logs.at(-1)!, /after 1 attempt\(s\): HTTP 404/);
   assert.equal(refusing.attempts(), 1);
+  // a redirect is an answer too: not followed (the target never sees the body), not retried
+  const target = await webhookReceiver(t);
+  const redirecting = await webhookReceiver(t, { answer: 307, location: target.url });
+  await new Notifier({ baseDelayMs: 5, log: (m) => logs.push(m) }).notify({ webhooks: [redirecting.url], on: 'always' }, notification('j', 'r', 'manual', outcome('success', Date.now())));
+  assert.match(logs.at(-1)!, /after 1 attempt\(s\): HTTP 307/);
+  assert.equal(redirecting.attempts(), 1);
+  assert.equal(target.attempts(), 0);
 });
 
 test('an HTTPS webhook trusts the CAs in NODE_EXTRA_CA_CERTS, read when it is sent', { skip: needs({ commands: ['openssl'] }) }, async (t) => {
@@ -90,6 +97,20 @@ test('a webhook that accepts but never answers is given up on as timed out', asy
   await new Notifier({ attempts: 1, timeoutMs: 200, log: (m) => logs.push(m) }).notify({ webhooks: [`http://127.0.0.1:${(silent.address() as { port: number }).port}/x`], on: 'always' }, notification('j', 'r', 'manual', outcome('success', Date.now())));
   assert.match(logs.at(-1)!, /after 1 attempt\(s\): timed out$/);
   assert.ok(Date.now() - started < 5000, 'the timeout cut the request');
+});
+
+test('a webhook that answered 2xx counts as delivered even if its body then breaks off (no second POST)', async (t) => {
+  let connections = 0;
+  const abrupt = createServer((socket) => {
+    connections++;
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort', () => socket.destroy()));
+  });
+  await new Promise<void>((resolve) => abrupt.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => abrupt.close(() => resolve())));
+  const logs: string[] = [];
+  await new Notifier({ baseDelayMs: 5, attempts: 3, log: (m) => logs.push(m) }).notify({ webhooks: [`http://127.0.0.1:${(abrupt.address() as { port: number }).port}/x`], on: 'always' }, notification('j', 'r', 'manual', outcome('success', Date.now())));
+  assert.equal(connections, 1, logs.join('\n'));
+  assert.deepEqual(logs, []);
 });
 
 test('on: failure | success | always', () => {
