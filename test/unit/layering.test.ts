@@ -69,3 +69,20 @@ test('the checker flags sideways, upward and dynamic imports, and allows downwar
   assert.equal(violations(f, "export { a } from '../scheduler/y.js';").length, 1, 're-export');
   assert.deepEqual(violations(f, "import { a } from '../core/y.js';\nimport { b } from './z.js';"), []);
 });
+
+/**
+ * bin/lifeboat keeps NODE_EXTRA_CA_CERTS out of Node's start-up, so a TLS client only trusts the
+ * user's CAs when it is handed platform/tls-trust.ts's tlsTrust(). Modules that open HTTP(S)
+ * connections are listed here, and each must use it; a new one has to be added deliberately.
+ */
+const TLS_CLIENTS = ['scheduler/notifier.ts'];
+const OPENS_TLS = /from\s*['"]node:(?:https|tls|http2)['"]|import\(\s*['"]node:(?:https|tls|http2)['"]\s*\)|\bfetch\s*\(|\bundici\b/;
+
+test('every module that can open a TLS connection is listed and passes tlsTrust()', () => {
+  const clients = files(SRC)
+    .map((f) => relative(SRC, f))
+    .filter((f) => f !== 'platform/tls-trust.ts' && OPENS_TLS.test(readFileSync(join(SRC, f), 'utf8')));
+  assert.deepEqual(clients.sort(), [...TLS_CLIENTS].sort(), 'a new TLS client: pass it tlsTrust() and list it here');
+  for (const f of TLS_CLIENTS) assert.match(readFileSync(join(SRC, f), 'utf8'), /\btlsTrust\(\)/, `${f} must pass tlsTrust()`);
+  assert.ok(OPENS_TLS.test("const r = await fetch(url, {});") && OPENS_TLS.test("import { request } from 'node:https';"), 'the pattern sees fetch and node:https');
+});
