@@ -39,3 +39,13 @@ test('memory flags for the commands that walk data, none for the container comma
   for (const light of [['ps', '-a'], ['run', '-d', '-e', 'A=b c', '-l', '*', 'img', 'sh', '-c', '', '$HOME "q"'], ['--root', '/srv/lb', 'stop', 'x'], ['--json', '--root=/x', 'rm', '-f', 'x'], ['--root', 'run', 'images']]) assert.deepEqual(flagsFor(...light), [], light.join(' '));
   for (const heavy of [['volume', 'snapshot', 'data'], ['--root', '/srv/lb', 'backup', 'app', '--to', '/r'], ['--json', 'restore', 'b1'], ['save', 'img'], ['--version'], []]) assert.deepEqual(flagsFor(...heavy), memory, heavy.join(' ') || '(no arguments)');
 });
+
+test('every command the launcher starts without memory flags is a real command', () => {
+  const list = /case \$lifeboat_cmd in ([a-z|-]+)\)/.exec(readFileSync(LAUNCHER, 'utf8'))?.[1];
+  assert.ok(list, 'the launcher has its list of light commands');
+  for (const name of list.split('|')) {
+    const r = spawnSync(process.execPath, [BIN, name, '--help'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: lifeboat ${name}\\b`, 'm'), name);
+  }
+});
