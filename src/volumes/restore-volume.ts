@@ -87,7 +87,12 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
       const moves = exists && !filter.empty ? await planMerge(volumes.dataPath(name), data, filter, !!opts.overwrite) : [];
       const task = (opts.progress ?? silentProgress).task(`Restoring ${snap.id.slice(7, 19)} into volume ${name}`, snap.record.stats.bytes);
       const pool = new WorkerPool(opts.workers);
-      const restorerFor = () => new TreeRestorer({ content, ...(opts.spans ? { spans: opts.spans } : {}), pool, filter: filter.empty ? undefined : filter, onWrite: (n) => task.advance(n), signal: opts.signal, policy: defaultPolicy() });
+      let written = 0;
+      const onWrite = (n: number) => {
+        written += n;
+        task.advance(n);
+      };
+      const restorerFor = () => new TreeRestorer({ content, ...(opts.spans ? { spans: opts.spans } : {}), pool, filter: filter.empty ? undefined : filter, onWrite, signal: opts.signal, policy: defaultPolicy() });
       let restorer = restorerFor();
       let patched = false;
       try {
@@ -95,7 +100,10 @@ export async function restoreVolume(content: LocalContentStore, volumes: VolumeS
           data = opts.staged.dir;
           patched = true;
         } else {
-          if (opts.staged && filter.empty) restorer = restorerFor(); // the counts are this restore's, not a failed patch's
+          if (opts.staged && filter.empty) {
+            restorer = restorerFor(); // the counts are this restore's, not a failed patch's
+            task.total(written + snap.record.stats.bytes); // the bar keeps what the patch wrote and runs on over the whole restore
+          }
           await mkdir(data, 0o700);
           await restorer.restore(data, snap.record.tree.digest);
         }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { LocalContentStore } from '../../../src/content/local-store.js';
 import { digestOfHex } from '../../../src/core/digest.js';
+import { silentProgress, type Progress } from '../../../src/core/progress.js';
 import { native } from '../../../src/platform/native.js';
 import type { SnapshotInfo } from '../../../src/volumes/snapshot-refs.js';
 import { restoreVolume } from '../../../src/volumes/restore-volume.js';
@@ -115,10 +116,18 @@ test('a patch that fails after files went to the workers (a hardlink deep in the
   const b = await takeSnapshot(content, volumes, 'v');
   const expected = await rawTree(data);
 
-  const r = await restoreVolume(content, volumes, b, { to: 'whole', staged: { dir: staged, base: a.id } });
+  // the progress bar: what the failed patch wrote stays counted, the total grows by the whole restore
+  const bar = { total: [] as number[], done: 0, ended: false };
+  const progress: Progress = { ...silentProgress, task: (_label, total) => (bar.total.push(total ?? 0), { total: (n) => void bar.total.push(n), advance: (n) => void (bar.done += n), done: () => void (bar.ended = true) }) };
+  const r = await restoreVolume(content, volumes, b, { to: 'whole', staged: { dir: staged, base: a.id }, progress });
   const actual = await rawTree(volumes.dataPath('whole'));
   assert.deepEqual(diffRaw(expected, actual, { checkBlocks: true }), []);
   assert.equal(existsSync(staged), false, 'the stage was removed once the workers were done with it');
+  assert.equal(bar.total.length, 2, 'the total moved once, when the patch failed');
+  assert.ok(bar.total[1]! > bar.total[0]!, `the patch had written something (${bar.total.join(' -> ')})`);
+  const patchWrote = bar.total[1]! - bar.total[0]!;
+  assert.ok(bar.done > patchWrote && bar.done <= bar.total[1]!, `the whole restore added to the bar, which never runs past its total (${bar.done} of ${bar.total[1]}; the patch wrote ${patchWrote})`);
+  assert.ok(bar.ended);
   const files = [...expected.nodes.values()].filter((n) => n.type === 'file').length;
   assert.ok(r.files > 200 && r.files <= files, `the counts are the whole restore's, not the failed patch's added (${r.files} of ${files} files)`);
 });
