@@ -39,6 +39,12 @@ interface OutBlob {
   bytes?: Buffer;
 }
 
+/**
+ * The temp file's write buffer. At the default 16 KiB the pipeline (read, hash, zstd's threads,
+ * hash, write) stalled on every write and save took ~25% longer (1.33 -> 1.06 s for 440 MB).
+ */
+const STREAM_BUFFER = 4 << 20;
+
 function header(path: string, type: 'file' | 'dir', size = 0, mode = type === 'dir' ? 0o755 : 0o444): TarHeader {
   return { path, type, mode, uid: 0, gid: 0, size, mtime: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: new Map() };
 }
@@ -64,7 +70,7 @@ class LayerConverter {
         },
       });
       const source = await this.images.content.reader(layer.digest, { verify: true });
-      const sink = createWriteStream(file, { mode: 0o600 });
+      const sink = createWriteStream(file, { mode: 0o600, highWaterMark: STREAM_BUFFER });
       if (current === 'none') await pipeline(source, compressor(this.target), hashing, sink);
       else await pipeline(source, decompressor(current), compressor(this.target), hashing, sink);
       out = { digest: digestOfHex(hash.digest('hex')), size: (await stat(file)).size, file, mediaType: ociLayerType(this.target) };
@@ -104,7 +110,7 @@ export async function saveImages(images: ImageStore, inputs: string[], out: Node
       yield { header: header('blobs/sha256', 'dir') };
       for (const b of [...blobs.values()].sort((x, y) => (x.digest < y.digest ? -1 : 1))) {
         const task = b.size > 1 << 20 ? progress.task(`Saving blob ${hexOf(b.digest).slice(0, 12)}`, b.size) : undefined;
-        const body = b.bytes ? [b.bytes] : b.file ? createReadStream(b.file) : await images.content.reader(b.digest, { verify: true });
+        const body = b.bytes ? [b.bytes] : b.file ? createReadStream(b.file, { highWaterMark: 1 << 20 }) : await images.content.reader(b.digest, { verify: true });
         yield { header: header(`blobs/sha256/${hexOf(b.digest)}`, 'file', b.size), body: counted(body, task) };
         task?.done();
       }

@@ -98,6 +98,7 @@ async function prepareCompressed(store: LocalContentStore, backend: Backend, dig
     let stored = 0;
     try {
       const sink = new Writable({
+        highWaterMark: 4 << 20, // as save's temp file: at 16 KiB the pipeline stalls on every write
         write(chunk: Buffer, _enc, cb) {
           h.update(chunk);
           stored += chunk.length;
