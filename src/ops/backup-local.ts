@@ -47,8 +47,9 @@ export async function closureOf(content: Provider, roots: Descriptor[], edges: '
  * here) leaves the chunks out, and with them the walk over the new snapshots' trees. `kept`, the
  * blobs the new snapshots name (when the caller knows them), stops the walk over an old snapshot
  * wherever it shares a tree with a new one: that tree stays anyway. An old snapshot that was the
- * new one's parent is not walked at all: the new snapshot's read already knows which of its trees
- * it replaced (`replacedTrees`). These are only candidates: the caller's mark decides what goes.
+ * new one's parent is not walked: the new snapshot's read already knows which of its trees it
+ * replaced (`replacedTrees`); only below a gone directory, which it never read (`unreadTrees`).
+ * These are only candidates: the caller's mark decides what goes.
  */
 export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repositoryId: string, opts: { chunksHere?: boolean; kept?: { has(digest: Digest): boolean } } = {}): Promise<Descriptor[]> {
   const refs = new SnapshotRefs(content.root);
@@ -60,19 +61,23 @@ export async function holdInRepository(content: LocalContentStore, snaps: Snapsh
     const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size };
     await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repositoryId } });
     if (opts.chunksHere !== false) candidates.push(...(await closureOf(content, [descriptor])).filter((d) => d.mediaType === MediaType.LifeboatChunk));
+    const kept = opts.kept ?? new Set<Digest>();
     for (const old of all) {
       if (old.heldIn !== repositoryId || old.descriptor.digest === snap.id) continue;
       const { annotations: _held, ...plain } = old.descriptor;
-      const kept = opts.kept ?? new Set<Digest>();
       const replaced = snap.record.parent === old.descriptor.digest ? snap.replacedTrees : undefined;
-      candidates.push(...(replaced ? [plain, ...replaced.filter((d) => !kept.has(d.digest))] : await metadataOutside(content, plain, kept).catch(() => [plain])));
+      if (replaced) {
+        candidates.push(plain, ...replaced.filter((d) => !kept.has(d.digest)));
+        // below a gone directory the read looked at nothing: those trees are walked here
+        for (const gone of snap.unreadTrees ?? []) if (!kept.has(gone.digest)) candidates.push(...(await metadataOutside(content, gone, kept).catch(() => [])).filter((d) => d.digest !== gone.digest));
+      } else candidates.push(...(await metadataOutside(content, plain, kept).catch(() => [plain])));
       await refs.remove(old);
     }
   }
   return candidates;
 }
 
-/** An old snapshot's record and trees, except those in `kept` and below them; the trees read concurrently. */
+/** An old snapshot's record (or a tree) and the trees below it, except those in `kept` and below them; read concurrently. */
 async function metadataOutside(content: LocalContentStore, record: Descriptor, kept: { has(digest: Digest): boolean }): Promise<Descriptor[]> {
   const found = new Map<Digest, Descriptor>([[record.digest, record]]);
   const { live } = await mark(content, [record], async (d) => {

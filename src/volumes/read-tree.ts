@@ -37,6 +37,8 @@ export interface ReadTree {
   stats: SnapshotStats;
   /** The parent's trees this read replaced (tree-writer.ts `replaced`); absent when no parent was compared. */
   replacedTrees?: Descriptor[];
+  /** Of those, the ones whose subtrees the read never looked at (a gone directory): a release walks below them. */
+  unreadTrees?: Descriptor[];
 }
 
 export async function readTree(content: LocalContentStore, dir: string, opts: ReadTreeOptions = {}): Promise<ReadTree> {
@@ -93,8 +95,8 @@ async function readOnce(content: LocalContentStore, dir: string, opts: ReadTreeO
     skipped: c.skipped,
     skippedXattrs: c.skippedXattrs,
   };
-  const replacedTrees = opts.parentTree ? [...writer.replaced.values()] : undefined;
-  return { tree: { root: result.root, tree: result.tree, ...(replacedTrees ? { replacedTrees } : {}) }, stats, lacking: (local?.lacking.size ?? 0) > 0 };
+  const replaced = opts.parentTree ? { replacedTrees: [...writer.replaced.values()], unreadTrees: writer.unreadReplaced() } : {};
+  return { tree: { root: result.root, tree: result.tree, ...replaced }, stats, lacking: (local?.lacking.size ?? 0) > 0 };
 }
 
 /** The fields of a snapshot record that do not depend on what was read. */

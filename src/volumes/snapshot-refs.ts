@@ -34,6 +34,8 @@ export interface SnapshotInfo {
   record: SnapshotRecord;
   /** Only from takeSnapshot: the parent's trees it replaced (read-tree.ts), when it compared with one. */
   replacedTrees?: Descriptor[];
+  /** Of those, the ones whose subtrees the read never looked at (a gone directory). */
+  unreadTrees?: Descriptor[];
 }
 
 export class SnapshotRefs {

@@ -92,7 +92,7 @@ export async function takeSnapshot(content: LocalContentStore, volumes: VolumeSt
       const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: stored.digest, size: stored.size };
       if (opts.writeRef !== false) await refs.add(name, descriptor);
       task.done(`Snapshot ${stored.digest.slice(7, 19)} of volume ${name}`);
-      return { id: stored.digest, record, ...(read.replacedTrees ? { replacedTrees: read.replacedTrees } : {}) };
+      return { id: stored.digest, record, ...(read.replacedTrees ? { replacedTrees: read.replacedTrees, unreadTrees: read.unreadTrees ?? [] } : {}) };
     }),
   );
 }

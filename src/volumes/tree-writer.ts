@@ -139,9 +139,11 @@ export class TreeWriter {
    * The parent snapshot's trees this one no longer names as they were: a changed directory's old
    * tree, and each old subdirectory tree its new tree does not name (gone, or no longer a plain
    * directory). The parent's trees the walk read anyway, so a caller releasing the parent need not
-   * read them again (ops/backup-local.ts). Not the trees below a gone directory: left to GC.
+   * read them again (ops/backup-local.ts).
    */
   readonly replaced = new Map<Digest, Descriptor>();
+  /** The parent's trees the walk compared with a directory (read): below any other replaced tree, nothing was looked at. */
+  private readonly compared = new Set<Digest>();
   private readonly hardlinks = new Map<string, Promise<StoreOutcome>>();
   private rootDev = '';
 
@@ -261,10 +263,20 @@ export class TreeWriter {
   private storeTree(tree: Tree, parent: Parent | undefined): StoredTree {
     const json = JSON.stringify(tree); // = encodeTree's bytes
     const same = parent !== undefined && parent.json === json;
+    if (parent) this.compared.add(parent.blob.digest);
     if (parent && !same) this.noteReplaced(tree, parent);
     const stored = same ? parent.blob : this.putTree(compressTreeJson(Buffer.from(json)));
     this.opts.feed.refer(tree, { mediaType: MediaType.LifeboatTree, ...stored });
     return stored;
+  }
+
+  /**
+   * Replaced trees the walk did not compare with a directory (a gone directory, one that became a
+   * mount point): the trees below them were never read, so a release has to walk them. Only after
+   * the walk.
+   */
+  unreadReplaced(): Descriptor[] {
+    return [...this.replaced.values()].filter((d) => !this.compared.has(d.digest));
   }
 
   /** A changed directory: its old tree, and each old subdirectory tree the new one no longer names. */
