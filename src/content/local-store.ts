@@ -111,6 +111,7 @@ export class LocalContentStore implements ContentStore, BlobPaths {
 
   async readBytes(digest: Digest, limit = 64 * 1024 * 1024): Promise<Buffer> {
     const tooBig = (size: number) => new InvalidInputError(`blob ${digest} is ${size} bytes, over the ${limit}-byte limit for documents`);
+    let bad: Digest | undefined; // what a damaged copy hashed to
     const fh = await this.openFile(digest);
     if (fh) {
       let data: Buffer;
@@ -124,25 +125,20 @@ export class LocalContentStore implements ContentStore, BlobPaths {
       const actual = sha256(data);
       if (actual === digest) return data;
       // A damaged blob file would hide a good packed copy of the same blob (blobs/ is looked at
-      // first) on every read: set it aside (a read-only store cannot; the packed copy is read anyway).
-      try {
-        this.quarantineFileSync(digest);
-      } catch {
-        // kept in place; the next read finds it again
-      }
-      if (!(await this.packs.ready()).get(digest)) throw new DigestMismatchError(digest, actual, 'stored blob');
+      // first) on every read: it is set aside and the packs are tried.
+      await this.quarantine(digest, { packs: false });
+      bad = actual;
     }
-    // A bad packed copy is set aside, and another pack may hold a good one: a few tries.
-    for (let copy = 0; ; copy++) {
-      const packed = (await this.packs.ready()).get(digest);
-      if (!packed) throw new NotFoundError('blob', digest);
-      if (packed.length > limit) throw tooBig(packed.length);
+    // Packed chunks are at most a pack's size: read, then checked. A bad copy is set aside, and
+    // another pack may hold a good one; each quarantine takes one pack out, so this ends.
+    for (;;) {
       const data = await this.packs.read(digest);
-      if (!data) throw new NotFoundError('blob', digest);
+      if (!data) throw bad ? new DigestMismatchError(digest, bad, 'stored blob') : new NotFoundError('blob', digest);
+      if (data.length > limit) throw tooBig(data.length);
       const actual = sha256(data);
       if (actual === digest) return data;
-      await this.packs.quarantine(digest);
-      if (copy >= 3 || !(await this.packs.ready()).get(digest)) throw new DigestMismatchError(digest, actual, 'stored blob');
+      if (!(await this.packs.quarantine(digest))) throw new DigestMismatchError(digest, actual, 'stored blob');
+      bad = actual;
     }
   }
 
@@ -228,9 +224,20 @@ export class LocalContentStore implements ContentStore, BlobPaths {
     await packs.removeDead(packed, this.ingestDir); // also drops copies nothing serves (quarantined, duplicates)
   }
 
-  /** Moves a blob that failed verification out of the way, so the next write of it heals the store. */
-  async quarantine(digest: Digest): Promise<void> {
-    if (!this.quarantineFileSync(digest)) await this.packs.quarantine(digest);
+  /**
+   * Moves a blob that failed verification out of the way, so the next write of it heals the store:
+   * the blob file, else (unless `packs: false`) its packed copy. Never throws for a file it cannot
+   * move (a read-only store): callers quarantine while reporting the integrity error, which must
+   * stay the error the user sees.
+   */
+  async quarantine(digest: Digest, opts: { packs?: boolean } = {}): Promise<void> {
+    let moved = false;
+    try {
+      moved = this.quarantineFileSync(digest);
+    } catch {
+      // left in place: the next read finds it bad again
+    }
+    if (!moved && opts.packs !== false) await this.packs.quarantine(digest);
   }
 
   /** quarantine() for a blob file, synchronously (a snapshot's sink decides on the main thread); false when there is none. */

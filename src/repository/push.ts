@@ -111,8 +111,8 @@ async function walk(has: (d: Digest) => boolean, roots: Descriptor[], children: 
  */
 async function readSmallBlob(store: LocalContentStore, t: Todo & { mediaType: string }): Promise<Buffer> {
   // readBytes re-hashes: a damaged blob file is quarantined, and a packed copy of the blob, if any,
-  // read instead. Its limit guards document reads; a small blob here is under the pack target.
-  const data = await store.readBytes(t.digest, Math.max(t.size, 64 * 1024 * 1024)).catch((err: unknown) => Promise.reject(err instanceof NotFoundError ? missingBlob(t) : err));
+  // read instead. Its default limit is far above the pack target, which small blobs are under.
+  const data = await store.readBytes(t.digest).catch((err: unknown) => Promise.reject(err instanceof NotFoundError ? missingBlob(t) : err));
   if (data.length !== t.size) throw new IntegrityError(`blob ${t.digest} is ${data.length} bytes but its record says ${t.size}`, { code: 'SIZE_MISMATCH' });
   return data;
 }

@@ -257,4 +257,11 @@ test('a damaged blob file beside a packed copy of the same chunk does not hide i
   const other = await LocalContentStore.open(join(root, 'elsewhere'));
   await pullFromRepository(repo, other, [rootDesc]);
   assert.deepEqual(await other.readBytes(digest), data, 'the repository holds the good chunk');
+
+  // a file that cannot be moved (here a directory is in the way of its quarantine name) still does not hide the pack
+  rmSync(quarantined, { force: true });
+  mkdirSync(join(quarantined, 'in-the-way'), { recursive: true });
+  plant();
+  assert.deepEqual(await content.readBytes(digest), data, 'the packed copy is read all the same');
+  assert.ok(existsSync(file), 'the file stays where it is');
 });
