@@ -55,7 +55,6 @@ export async function startContainer(root: string, idOrName: string, opts: Start
       id: rec.id,
       attach: !!opts.attach,
       stdin: !!opts.stdin,
-      autoRemove: rec.autoRemove,
       ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
     });
   });

@@ -4,7 +4,7 @@
  * before the container exists (runtime/supervisor-client.ts). It waits for its assignment, then
  * runs the container to the end. It lives in ops because --rm needs the composed removal
  * (snapshotter, volumes); everything else is the runtime's. Its imports are loaded while it waits,
- * the removal code too when the spawner expects --rm (a hint: the assignment decides).
+ * the removal code too when the spawner passes --rm (a hint: the container's record decides).
  */
 import { ContainerStore } from '../runtime/container-store.js';
 import { Supervisor, type SupervisorAssignment, type SupervisorEvent, type SupervisorMessage } from '../runtime/supervisor.js';

@@ -37,8 +37,6 @@ export interface SupervisorAssignment {
   attach: boolean;
   /** Give the container a stdin fed by `stdin` messages (-i). */
   stdin: boolean;
-  /** The container goes after its exit (--rm): load the removal code early. */
-  autoRemove: boolean;
 }
 
 export interface SupervisorOptions {
