@@ -65,17 +65,18 @@ export async function scratchStore(root: string): Promise<{ content: LocalConten
 /**
  * Fetches the closure of `roots` into `scratch`, level by level (the next level's records are read
  * from the scratch), except file chunks, which are located: `spans` gets where each can be read.
- * `metadataOnly`: records and trees only, no chunk located, blobs the scratch has already skipped,
- * and a root the repository lacks left out instead of an error (a staged restore's bases, which
- * the patch only compares against). The caller holds the repository lock.
+ * `seen`: blobs an earlier fetch into the same scratch took or located (shared with it), skipped.
+ * `metadataOnly`: records and trees only, no chunk located, and a root the repository lacks left
+ * out instead of an error (a staged restore's bases, which the patch only compares against). The
+ * caller holds the repository lock.
  */
-export async function fetchClosure(repo: Repository, scratch: LocalContentStore, roots: Descriptor[], spans: Map<Digest, PackSpan>, opts: { progress?: Progress; concurrency?: number; signal?: AbortSignal; metadataOnly?: boolean } = {}): Promise<FetchReport> {
+export async function fetchClosure(repo: Repository, scratch: LocalContentStore, roots: Descriptor[], spans: Map<Digest, PackSpan>, opts: { progress?: Progress; concurrency?: number; signal?: AbortSignal; metadataOnly?: boolean; seen?: Set<Digest> } = {}): Promise<FetchReport> {
   repo.assertLocked('shared');
   const index = await repo.index();
   const report: FetchReport = { blobs: 0, bytes: 0, storedBytes: 0, packs: 0 };
   const chunks: BlobLocation[] = [];
   const task = (opts.progress ?? silentProgress).task('Downloading');
-  const seen = new Set<Digest>();
+  const seen = opts.seen ?? new Set<Digest>();
   const write = (digest: Digest, data: Buffer) => writeFile(scratch.blobPath(digest), data, { mode: 0o600 });
   try {
     let level = opts.metadataOnly ? roots.filter((d) => index.get(d.digest)) : roots;
@@ -85,7 +86,7 @@ export async function fetchClosure(repo: Repository, scratch: LocalContentStore,
       for (const d of level) {
         if (seen.has(d.digest)) continue;
         seen.add(d.digest);
-        if (opts.metadataOnly && (d.mediaType === MediaType.LifeboatChunk || (await scratch.info(d.digest)))) continue;
+        if (opts.metadataOnly && d.mediaType === MediaType.LifeboatChunk) continue;
         current.push(d);
       }
       const byPack = new Map<Digest, BlobLocation[]>();
@@ -192,8 +193,9 @@ export async function fetchBackup(deps: CaptureDeps, repo: Repository, record: B
   const copy = { ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
   const image = await pullFromRepository(repo, deps.content, [record.image.manifest], copy);
   const spans = new Map<Digest, PackSpan>();
-  const data = await fetchClosure(repo, scratch, dataRoots(record, plans), spans, copy);
-  if (opts.bases?.length) await fetchClosure(repo, scratch, opts.bases, spans, { ...copy, metadataOnly: true });
+  const seen = new Set<Digest>(); // the bases share most trees with what the restore fetched
+  const data = await fetchClosure(repo, scratch, dataRoots(record, plans), spans, { ...copy, seen });
+  if (opts.bases?.length) await fetchClosure(repo, scratch, opts.bases, spans, { ...copy, metadataOnly: true, seen });
   return { image, data, blobs: { content: scratch, spans } };
 }
 
