@@ -4,20 +4,34 @@
  * stayed in the pool and a job sent to it never answered, so a snapshot hung.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { WorkerPool } from '../../../src/volumes/worker-pool.js';
 
 const workersOf = (pool: WorkerPool) => (pool as unknown as { slots: Array<{ worker: Worker }> }).slots.map((s) => s.worker);
-const syncfs = { kind: 'syncfs' as const, path: tmpdir() };
+const dir = mkdtempSync(join(tmpdir(), 'lb-pool-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+/** A cheap job: a scan of an empty directory. */
+const scan = { kind: 'scan' as const, path: dir, alias: dir };
 
 test('a dead worker leaves the pool: later jobs go to the others, and fail once none is left', { timeout: 20_000 }, async (t) => {
   const pool = new WorkerPool(2);
   t.after(() => pool.close());
   const [first, second] = workersOf(pool);
   await first!.terminate();
-  for (let i = 0; i < 4; i++) assert.equal((await pool.run(syncfs)).kind, 'syncfs', 'answered by the live worker');
+  for (let i = 0; i < 4; i++) assert.equal((await pool.run(scan)).kind, 'scan', 'answered by the live worker');
   await second!.terminate();
-  await assert.rejects(pool.run(syncfs), /I\/O worker exited/);
+  await assert.rejects(pool.run(scan), /I\/O worker exited/);
+});
+
+test('the last worker dying fails the job it had and the jobs still queued, instead of leaving them waiting', { timeout: 20_000 }, async (t) => {
+  const pool = new WorkerPool(1);
+  t.after(() => pool.close());
+  const [only] = workersOf(pool);
+  void only!.terminate(); // it stops before it can answer what is sent to it now
+  const jobs = Array.from({ length: 6 }, () => pool.run(scan)); // more than it takes at once: the rest wait in the queue
+  for (const job of jobs) await assert.rejects(job, /I\/O worker exited/);
 });
