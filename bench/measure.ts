@@ -65,6 +65,11 @@ export function figureOf(samples: readonly Sample[]): Figure {
   return figure(samples.map((s) => s.seconds), Math.max(...samples.map((s) => s.rssMiB)));
 }
 
+/** The median of some figures (sizes, seconds). */
+export function median(values: number[]): number {
+  return figure(values, 0).median;
+}
+
 /** Median, min and max of some timed runs, with the peak RSS seen. */
 export function figure(seconds: number[], rssMiB: number): Figure {
   const v = [...seconds].sort((a, b) => a - b);

@@ -44,9 +44,10 @@ async function launcher(): Promise<string> {
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 if (!has('/usr/bin/time')) throw new Error('bench needs GNU time (/usr/bin/time, Debian package "time") for peak RSS');
-const lifeboat = await launcher();
+if (!/^[1-9]\d*$/.test(opts.runs)) throw new Error(`--runs takes a positive whole number, not ${opts.runs}`);
 const scales = opts.scale.split(',').map(Number);
 if (scales.length > 2 || scales.some((s) => !(s > 0)) || (scales.length === 2 && !(scales[1]! > scales[0]!))) throw new Error(`--scale takes one or two positive numbers (small,large; large bigger), not ${opts.scale}`);
+const lifeboat = await launcher(); // after the checks: nothing is written for a bad command line
 const wanted = opts.only?.split(',');
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux`;
 const date = new Date().toISOString();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startSshd } from '../../test/helpers/sshd.js';
 import type { BenchContext, Suite } from '../context.js';
 import { mutate } from '../dataset.js';
-import { figure, figureOf, measure, runOnce, type Sample } from '../measure.js';
+import { figureOf, measure, median, runOnce, type Sample } from '../measure.js';
 import { sizeRow, timeRow, type Row } from '../report.js';
 
 function sh(script: string, env: Record<string, string>): string {
@@ -64,9 +64,9 @@ export const backups: Suite = {
         await fresh();
         sh(`${lbBackup.argv.map((a) => `'${a}'`).join(' ')} >/dev/null`, env);
         sh(`${rBackup.argv.slice(2).join(' ')} >/dev/null`, env);
-        // A new 1% change per round, one incremental each (repeating one would time a no-change
-        // run), medians over the rounds: the bytes one change costs depend on where it falls
-        // against each tool's chunk boundaries (restic's chunker is random per repository).
+        // A new 1% change per round (other files, another region of the big file), one
+        // incremental each (repeating one would time a no-change run), medians over the rounds:
+        // the bytes one change costs depend on where it falls against each tool's chunk boundaries.
         const rounds = Math.max(1, ctx.runs);
         const inc = { lb: [] as Sample[], r: [] as Sample[] };
         const sent = { lb: [] as number[], r: [] as number[] };
@@ -78,7 +78,6 @@ export const backups: Suite = {
           sent.lb.push(du(lbPath) - before.lb);
           sent.r.push(du(rPath) - before.r);
         }
-        const median = (v: number[]) => figure(v, 0).median;
         rows.push(timeRow(`backup incremental, 1% changed (${transport})`, figureOf(inc.lb), figureOf(inc.r), 'restic backup'));
         rows.push({ ...sizeRow(`bytes sent by the incremental (${transport})`, median(sent.lb), median(sent.r), 'restic'), runs: rounds, detail: { lifeboat: sent.lb, restic: sent.r } });
         ctx.log(`backups (${transport}): restore`);

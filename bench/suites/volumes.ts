@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchContext, Suite } from '../context.js';
 import { mutate } from '../dataset.js';
-import { figure, figureOf, measure, runOnce, type Sample } from '../measure.js';
+import { figureOf, measure, median, runOnce, type Sample } from '../measure.js';
 import { sizeRow, timeRow, type Row } from '../report.js';
 
 function sh(script: string, env: Record<string, string> = {}): void {
@@ -64,9 +64,10 @@ export const volumes: Suite = {
     const lbStored = storeBytes(root);
     rows.push(sizeRow('stored bytes after full', lbStored, du(restic), 'restic'), sizeRow('stored bytes after full', lbStored, du(borg), 'borg'));
 
-    // Each round makes a new 1% change and times one incremental per tool (repeating one would
-    // measure a no-change run); medians over the rounds, since one change tells little about the
-    // bytes it costs (restic picks a random chunker polynomial per repository).
+    // Each round makes a new 1% change (other files, another region of the big file) and times
+    // one incremental per tool (repeating one would measure a no-change run); medians over the
+    // rounds, since one change tells little about the bytes it costs: that depends on where it
+    // falls against each tool's chunk boundaries.
     const rounds = Math.max(1, ctx.runs);
     ctx.log(`volumes: incremental after a 1% change, ${rounds} rounds`);
     const inc = { lb: [] as Sample[], restic: [] as Sample[], borg: [] as Sample[] };
@@ -81,7 +82,6 @@ export const volumes: Suite = {
       added.restic.push(du(restic) - before.restic);
       added.borg.push(du(borg) - before.borg);
     }
-    const median = (v: number[]) => figure(v, 0).median;
     const bytesRow = (peer: 'restic' | 'borg') => ({ ...sizeRow('bytes added by the 1% change', median(added.lb), median(added[peer]), peer), runs: rounds, detail: { lifeboat: added.lb, [peer]: added[peer] } });
     rows.push(timeRow('volume incremental (1% changed)', figureOf(inc.lb), figureOf(inc.restic), 'restic backup'), timeRow('volume incremental (1% changed)', figureOf(inc.lb), figureOf(inc.borg), 'borg create'));
     rows.push(bytesRow('restic'), bytesRow('borg'));
