@@ -8,8 +8,9 @@
 #   attr            getfattr/setfattr in tests    nftables, iproute2 two-host network tests
 #   zstd            zstd fixtures                 uidmap, fuse-overlayfs  rootless runtime
 #   time            GNU time: peak RSS in bench/    openssl           a test certificate for HTTPS webhooks
+#   g++, make, python3  node-gyp builds the native addon
 set -euo pipefail
-PACKAGES=(busybox-static time runc crun openssh-server docker.io skopeo umoci podman docker-registry restic borgbackup attr nftables iproute2 zstd uidmap fuse-overlayfs util-linux procps ca-certificates openssl)
+PACKAGES=(busybox-static time runc crun openssh-server docker.io skopeo umoci podman docker-registry restic borgbackup attr nftables iproute2 zstd uidmap fuse-overlayfs util-linux procps ca-certificates openssl g++ make python3)
 
 # sshd refuses to start without its privilege-separation user; some images ship openssh-server
 # without it (the package's postinst was skipped), so make sure of it whether or not we install.
