@@ -333,9 +333,8 @@ export class LocalPacks {
           if (!isErrno(err, 'ENOENT')) throw err;
         });
       }
-      if (!changed) return;
-      await fsyncDir(this.dir);
-      await this.dropStaleMarkers();
+      if (changed) await fsyncDir(this.dir);
+      await this.dropStaleMarkers(); // also those a quarantined pack left (quarantinePack)
     } finally {
       // Also after a failure half-way (a full disk): the index follows the packs as they now are.
       if (changed) {

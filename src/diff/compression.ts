@@ -50,6 +50,13 @@ export function decompressor(c: Compression): Duplex {
 export const ZSTD_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
 const ZSTD_JOB_SIZE = 2 << 20;
 
+/**
+ * The write buffer for a file a compressing pipeline writes (save's recompressed layers, a big
+ * blob's pack): at the default 16 KiB the pipeline (read, hash, zstd's threads, hash, write)
+ * stalled on every write; save took ~25% longer (1.33 -> 1.06 s for 440 MB).
+ */
+export const COMPRESSED_WRITE_BUFFER = 4 << 20;
+
 /** A stream that applies `c`. Levels: gzip 1-9 (default 6), zstd 1-19 (default 3). */
 export function compressor(c: Compression, level?: number): Duplex {
   switch (c) {

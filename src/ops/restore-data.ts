@@ -31,7 +31,7 @@ export interface RestoredData {
   createdVolumes: string[];
   /** Host paths this restore created (removed again by undoData). */
   createdPaths: string[];
-  volumes: Array<{ name: string; created: boolean; files: number; bytes: number; patched?: boolean }>;
+  volumes: Array<{ name: string; created: boolean; files: number; bytes: number; patched: boolean }>;
   binds: Array<{ hostPath: string; files: number; bytes: number }>;
 }
 
@@ -87,7 +87,7 @@ export async function restoreData(blobs: FetchedBlobs, root: string, volumes: Vo
         const existed = await volumes.exists(v.name);
         await volumes.create(v.name, { anonymous: v.anonymous });
         if (!existed) out.createdVolumes.push(v.name);
-        out.volumes.push({ name: v.name, created: !existed, files: 0, bytes: 0 });
+        out.volumes.push({ name: v.name, created: !existed, files: 0, bytes: 0, patched: false });
         continue;
       }
       const snap = { id: v.snapshot.digest, record: await loadRecord(blobs.content, v.snapshot.digest) };
@@ -97,7 +97,7 @@ export async function restoreData(blobs: FetchedBlobs, root: string, volumes: Vo
       const r = await withVolumeLock(root, to, () => restoreVolume(blobs.content, volumes, snap, { to, spans: blobs.spans, ...(staged ? { staged } : {}), overwrite: !!opts.overwrite, ...(opts.progress ? { progress: opts.progress } : {}) }));
       if (r.created) out.createdVolumes.push(v.name);
       if (r.created && v.anonymous) await volumes.updateMeta({ ...(await volumes.get(v.name)), anonymous: true });
-      out.volumes.push({ name: v.name, created: !existed, files: r.files, bytes: r.bytes, ...(r.patched ? { patched: true } : {}) });
+      out.volumes.push({ name: v.name, created: !existed, files: r.files, bytes: r.bytes, patched: r.patched });
     }
     for (const b of plan.binds) {
       if (b.snapshot) {

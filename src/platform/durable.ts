@@ -8,31 +8,29 @@ import { dirname, basename, join } from 'node:path';
 import { fromSystemError } from '../core/errors.js';
 import { forEachLimit } from '../core/semaphore.js';
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** fsync (or, `data`, fdatasync) of one path. */
+async function syncPath(path: string, data = false): Promise<void> {
+  const fh = await open(path, 'r');
   try {
-    await fh.sync();
+    await (data ? fh.datasync() : fh.sync());
   } finally {
     await fh.close();
   }
 }
 
+export function fsyncDir(dir: string): Promise<void> {
+  return syncPath(dir);
+}
+
 /**
- * fdatasync for each of `paths`, a few at a time (the syncs of one journal commit coalesce): what
- * makes a handful of new files durable without syncfs, whose cost is every dirty page of the
- * filesystem, other programs' included.
+ * fdatasync for each of `paths`, four at a time (libuv's thread pool; the syncs of one journal
+ * commit coalesce): what makes a handful of new files durable without syncfs, whose cost is
+ * every dirty page of the filesystem, other programs' included.
  */
-export async function syncFiles(paths: readonly string[], concurrency = 8): Promise<void> {
+export async function syncFiles(paths: readonly string[]): Promise<void> {
   // forEachLimit takes no new file after a failure and throws once the others have settled: the
   // caller may delete the files next.
-  await forEachLimit(paths, concurrency, async (path) => {
-    const fh = await open(path, 'r');
-    try {
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-  });
+  await forEachLimit(paths, 4, (path) => syncPath(path, true));
 }
 
 export function tempName(target: string): string {

@@ -21,7 +21,7 @@ import { Compressor } from 'zstd-napi';
 import { digestOfHex, type Digest } from '../core/digest.js';
 import { DigestMismatchError, SizeMismatchError, fromSystemError } from '../core/errors.js';
 import type { LocalContentStore } from '../content/local-store.js';
-import { compressor } from '../diff/compression.js';
+import { COMPRESSED_WRITE_BUFFER, compressor } from '../diff/compression.js';
 import type { Backend } from './backend.js';
 import { BlobEncoder, ZSTD_LEVEL } from './blob-encoding.js';
 import { encodeTrailer, type PackEntry } from '../core/pack-format.js';
@@ -98,7 +98,7 @@ async function prepareCompressed(store: LocalContentStore, backend: Backend, dig
     let stored = 0;
     try {
       const sink = new Writable({
-        highWaterMark: 4 << 20, // as save's temp file: at 16 KiB the pipeline stalls on every write
+        highWaterMark: COMPRESSED_WRITE_BUFFER,
         write(chunk: Buffer, _enc, cb) {
           h.update(chunk);
           stored += chunk.length;

@@ -10,9 +10,11 @@
  * other's file. Where a file is listed as soon as it is written (a directory, SFTP: the backends
  * we have) that cannot happen: whichever wrote second sees the first. The look again is what
  * makes it safe there, not a wait. An exclusive lock still waits SETTLE_MS before it looks again,
- * which covers a backend that lists a new file up to that late; a shared one does not wait, so
- * every backup and restore is 200 ms quicker (a backend that lists later than that, like some
- * object stores, needs both sides to wait longer: restic's way). A lock is
+ * which covers a backend that lists a new file up to about half that late (a shared lock written
+ * just before the exclusive one's second look must be listed by then, and the shared one's own
+ * look does not wait); a shared one does not wait, so every backup and restore is 200 ms quicker.
+ * A backend that lists later, like some object stores, needs both sides to wait: restic's way,
+ * for when such a backend comes. A lock is
  * refreshed (a new file, then the old one removed) every REFRESH_MS; when that fails, or the old
  * file has vanished (someone ran `repo unlock --remove-all`), `signal` aborts so the holder stops.
  *

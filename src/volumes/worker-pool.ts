@@ -100,6 +100,7 @@ export class WorkerPool {
       const err = new Error(`I/O worker exited with code ${code}`);
       fail(err);
       this.slots.splice(this.slots.indexOf(slot), 1);
+      slot.returns?.close();
       if (this.slots.length === 0) {
         this.lost = err;
         for (const p of this.queue.splice(0)) p.reject(err);
