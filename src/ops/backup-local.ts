@@ -14,7 +14,7 @@
  * command holds the store, nothing is deleted now; `system gc` does it later.
  */
 import type { Digest } from '../core/digest.js';
-import { LockedError } from '../core/errors.js';
+import { InvalidInputError, LockedError, NotFoundError } from '../core/errors.js';
 import { MediaType } from '../core/media-types.js';
 import type { Descriptor } from '../core/oci.js';
 import type { Progress } from '../core/progress.js';
@@ -22,7 +22,8 @@ import { humanSize } from '../core/units.js';
 import type { Provider } from '../content/content-store.js';
 import { mark } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
-import { HELD_IN_REPOSITORY, SnapshotRefs, type SnapshotInfo } from '../volumes/snapshot-refs.js';
+import { locationText, parseRepositoryUrl } from '../repository/backends/open-backend.js';
+import { HELD_AT, HELD_IN_REPOSITORY, SnapshotRefs, type SnapshotInfo, type SnapshotRef } from '../volumes/snapshot-refs.js';
 import { childrenOf, dropUnreferenced, metadataChildren } from './gc.js';
 
 /** Every descriptor reachable from `roots` (chunks are leaves: no I/O for them). */
@@ -39,7 +40,7 @@ export async function closureOf(content: Provider, roots: Descriptor[], edges: '
 }
 
 /**
- * Records the backup's volume snapshots as held in repository `repositoryId` (their refs are
+ * Records the backup's volume snapshots as held in `repository` (their refs are
  * written only now, after the push: takeSnapshot ran with writeRef false, so an interrupted backup
  * left no ref) and removes older held refs of those volumes in that repository. Returns what may
  * now leave the store: the new snapshots' chunks and the records and trees of the refs removed.
@@ -51,7 +52,7 @@ export async function closureOf(content: Provider, roots: Descriptor[], edges: '
  * replaced (`replacedTrees`); only below a gone directory, which it never read (`unreadTrees`).
  * These are only candidates: the caller's mark decides what goes.
  */
-export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repositoryId: string, opts: { chunksHere?: boolean; kept?: { has(digest: Digest): boolean } } = {}): Promise<Descriptor[]> {
+export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repository: { id: string; location: string }, opts: { chunksHere?: boolean; kept?: { has(digest: Digest): boolean } } = {}): Promise<Descriptor[]> {
   const refs = new SnapshotRefs(content.root);
   const candidates: Descriptor[] = [];
   for (const snap of snaps) {
@@ -59,11 +60,11 @@ export async function holdInRepository(content: LocalContentStore, snaps: Snapsh
     const size = (await content.info(snap.id))?.size;
     if (size === undefined) continue; // collected meanwhile: nothing to hold
     const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size };
-    await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repositoryId } });
+    await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repository.id, [HELD_AT]: repository.location } });
     if (opts.chunksHere !== false) candidates.push(...(await closureOf(content, [descriptor])).filter((d) => d.mediaType === MediaType.LifeboatChunk));
     const kept = opts.kept ?? new Set<Digest>();
     for (const old of all) {
-      if (old.heldIn !== repositoryId || old.descriptor.digest === snap.id) continue;
+      if (old.heldIn !== repository.id || old.descriptor.digest === snap.id) continue;
       const { annotations: _held, ...plain } = old.descriptor;
       const replaced = snap.record.parent === old.descriptor.digest ? snap.replacedTrees : undefined;
       if (replaced) {
@@ -102,4 +103,57 @@ export async function releaseLocalCopies(content: LocalContentStore, candidates:
     progress.warn(`the store is busy: up to ${humanSize(bytes)} of data the repository now holds stay here until \`lifeboat system gc\``);
     return { blobs: 0, bytes: 0 };
   }
+}
+
+/**
+ * Removes the held refs `which` selects (a migration's, once the target has the data; those of a
+ * repository the user detaches) and offers their records and trees to releaseLocalCopies. The
+ * repository is not touched; the next backup to it has no parent and reads every file.
+ */
+export async function forgetHeld(content: LocalContentStore, which: (ref: SnapshotRef) => boolean, progress: Progress): Promise<{ refs: SnapshotRef[]; released: { blobs: number; bytes: number } }> {
+  const refs = new SnapshotRefs(content.root);
+  const removed = (await refs.list()).filter((r) => r.heldIn !== undefined && which(r));
+  const candidates: Descriptor[] = [];
+  for (const ref of removed) {
+    const { annotations: _held, ...plain } = ref.descriptor;
+    candidates.push(...(await closureOf(content, [plain], 'metadata').catch(() => [plain])));
+    await refs.remove(ref);
+  }
+  return { refs: removed, released: await releaseLocalCopies(content, candidates, progress) };
+}
+
+/** A repository this store keeps backup parents for. */
+export interface HeldRepository {
+  id: string;
+  /** Its location at the last backup (absent on refs written before locations were recorded). */
+  location?: string;
+  snapshots: number;
+}
+
+export function heldRepositories(refs: SnapshotRef[]): HeldRepository[] {
+  const byId = new Map<string, HeldRepository>();
+  for (const r of refs) {
+    if (r.heldIn === undefined) continue;
+    const h = byId.get(r.heldIn) ?? { id: r.heldIn, snapshots: 0 };
+    h.snapshots++;
+    if (r.heldAt !== undefined) h.location = r.heldAt;
+    byId.set(r.heldIn, h);
+  }
+  return [...byId.values()];
+}
+
+/**
+ * The held repository `name` means: a unique prefix (4 hex or more) of its id, or its location as
+ * a repository URL (a relative path is resolved). A repository that is gone or unreachable is
+ * named as well as a live one: nothing is opened.
+ */
+export function pickHeld(held: HeldRepository[], name: string): HeldRepository {
+  const hint = held.length ? `this store keeps parents for: ${held.map((h) => `${h.id.slice(0, 12)}${h.location ? ` (${h.location})` : ''}`).join(', ')}` : 'this store keeps no backup parents';
+  const byId = /^[a-f0-9]{4,64}$/i.test(name) ? held.filter((h) => h.id.startsWith(name.toLowerCase())) : [];
+  if (byId.length > 1) throw new InvalidInputError(`repository ID prefix ${name} is ambiguous (${byId.length} repositories match)`, { code: 'AMBIGUOUS', hint });
+  if (byId.length === 1) return byId[0]!;
+  const where = locationText(parseRepositoryUrl(name));
+  const byLocation = held.find((h) => h.location === where);
+  if (!byLocation) throw new NotFoundError('repository with backup parents here', name, { hint });
+  return byLocation;
 }

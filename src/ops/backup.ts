@@ -178,7 +178,7 @@ export async function backupContainer(deps: BackupDeps, repo: Repository, contai
       await repo.putRef(id, refOf(descriptor, record));
       const bindDescs = captured.binds.flatMap((b) => (b.snap ? [b.snap.descriptor] : []));
       const candidates = [
-        ...(await holdInRepository(deps.content, captured.volumes.map((v) => v.snap), repo.config.id, { chunksHere: false, kept: named })),
+        ...(await holdInRepository(deps.content, captured.volumes.map((v) => v.snap), { id: repo.config.id, location: repo.location }, { chunksHere: false, kept: named })),
         ...(captured.layerKept ? [] : [captured.layerBlob]),
         ...(await closureOf(deps.content, bindDescs)),
       ];

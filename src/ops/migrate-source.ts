@@ -9,15 +9,11 @@
  *   release   rollback: started again (stop) or thawed (pause): as it was before the migration.
  *   settle    success: a paused source is stopped (the target runs it now); with --rm-source it
  *             is removed with its anonymous volumes (named volumes stay, as `rm` leaves them).
- *   forget    the volume snapshots the backups marked HELD in the temporary repository lose their
- *             refs (that repository is gone), and their records and trees leave the store.
+ *
+ * The migration's backups also mark their volume snapshots HELD in its temporary repository; once
+ * that is gone, migrate.ts forgets them (backup-local.ts forgetHeld).
  */
-import { MediaType } from '../core/media-types.js';
-import type { LocalContentStore } from '../content/local-store.js';
-import { SnapshotRefs } from '../volumes/snapshot-refs.js';
-import { closureOf } from './backup-local.js';
 import { removeContainers } from './container-remove.js';
-import { dropUnreferenced } from './gc.js';
 import { startAgain, type ContainerControl, type ContainerRunState } from './volume-quiesce.js';
 
 export type CutoverMode = 'stop' | 'pause';
@@ -56,22 +52,4 @@ export async function settleSource(root: string, control: ContainerControl, id: 
   if (!opts.remove) return 'stopped';
   await removeContainers(root, [id], { volumes: true });
   return 'removed';
-}
-
-/** Removes the snapshot refs held in repository `repoId` (of `volumes`) and the blobs only they kept. */
-export async function forgetHeldSnapshots(content: LocalContentStore, volumes: string[], repoId: string): Promise<number> {
-  const refs = new SnapshotRefs(content.root);
-  const candidates = [];
-  let removed = 0;
-  for (const volume of new Set(volumes)) {
-    for (const ref of await refs.list(volume)) {
-      if (ref.heldIn !== repoId) continue;
-      const { annotations: _held, ...plain } = ref.descriptor;
-      candidates.push(...(await closureOf(content, [{ ...plain, mediaType: MediaType.LifeboatVolumeSnapshot }], 'metadata').catch(() => [plain])));
-      await refs.remove(ref);
-      removed++;
-    }
-  }
-  if (candidates.length) await dropUnreferenced(content, candidates).catch(() => undefined); // a busy store: `system gc` later
-  return removed;
 }

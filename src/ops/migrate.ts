@@ -15,13 +15,14 @@
 import { silentProgress, type Progress } from '../core/progress.js';
 import type { SshOptions } from '../repository/backends/ssh-connect.js';
 import type { BackupDeps } from './backup.js';
+import { forgetHeld } from './backup-local.js';
 import type { CutoverResult } from './migrate-cutover.js';
 import { keepaliveFor } from './migrate-link.js';
 import { moveContainer } from './migrate-move.js';
 import { estimateMigration, planMigration, type MigratePlan, type MigrateRequest, type MigrationEstimate } from './migrate-plan.js';
 import { preflight, type PreflightResult } from './migrate-preflight.js';
 import { RemoteLifeboat } from './migrate-remote.js';
-import { forgetHeldSnapshots, type CutoverMode } from './migrate-source.js';
+import type { CutoverMode } from './migrate-source.js';
 import { SshSession } from './migrate-ssh.js';
 import { formatTarget, parseTargetUrl } from './migrate-target.js';
 import type { RoundReport } from './migrate-transfer.js';
@@ -115,6 +116,7 @@ export async function migrateContainer(deps: BackupDeps, container: string, targ
     };
   } finally {
     await ssh.close();
-    if (repoId) await forgetHeldSnapshots(deps.content, plan.volumes.map((v) => v.source), repoId).catch((err: unknown) => progress.warn(`could not forget the migration's snapshot refs: ${(err as Error).message}`));
+    const sources = new Set(plan.volumes.map((v) => v.source));
+    if (repoId) await forgetHeld(deps.content, (r) => r.heldIn === repoId && sources.has(r.volume), progress).catch((err: unknown) => progress.warn(`could not forget the migration's snapshot refs: ${(err as Error).message}`));
   }
 }

@@ -14,6 +14,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import type { Children } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { SnapshotRefs } from '../volumes/snapshot-refs.js';
+import { heldRepositories, type HeldRepository } from './backup-local.js';
 import { markLive } from './gc.js';
 
 export interface CheckProblem {
@@ -30,8 +31,8 @@ export interface CheckResult {
   bytes: number;
   roots: number;
   problems: CheckProblem[];
-  /** Snapshots whose file chunks are in a repository (by repository id), not here. */
-  held: Array<{ repository: string; snapshots: number }>;
+  /** Repositories that hold the file chunks of snapshots kept here as backup parents. */
+  held: HeldRepository[];
 }
 
 async function checkImage(content: LocalContentStore, d: Descriptor): Promise<CheckProblem | undefined> {
@@ -77,13 +78,11 @@ export async function checkStore(content: LocalContentStore, opts: { repair?: bo
     const p = await checkImage(content, r);
     if (p) problems.push(p);
   }
-  const held = new Map<string, number>();
-  for (const r of await new SnapshotRefs(content.root).list()) if (r.heldIn !== undefined) held.set(r.heldIn, (held.get(r.heldIn) ?? 0) + 1);
   return {
     blobs: all.length,
     bytes: all.reduce((n, b) => n + b.size, 0),
     roots: roots.length,
     problems,
-    held: [...held].map(([repository, snapshots]) => ({ repository, snapshots })),
+    held: heldRepositories(await new SnapshotRefs(content.root).list()),
   };
 }

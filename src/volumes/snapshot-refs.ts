@@ -23,10 +23,14 @@ export interface SnapshotRef {
   descriptor: Descriptor;
   /** Set by a backup: the file chunks live in this repository (id); only record and trees are here. */
   heldIn?: string;
+  /** Where that repository was when the backup ran (Backend.location); older refs lack it. */
+  heldAt?: string;
 }
 
 /** The descriptor annotation that marks a ref as held in a repository. */
 export const HELD_IN_REPOSITORY = 'org.lifeboat.snapshot.held-in-repository';
+/** Beside it: the repository's location (Backend.location). */
+export const HELD_AT = 'org.lifeboat.snapshot.held-at';
 
 export interface SnapshotInfo {
   /** Digest of the record: the snapshot's ID (shown as its first 12 hex). */
@@ -66,7 +70,8 @@ export class SnapshotRefs {
         try {
           const d = JSON.parse(await readFile(join(this.dir, v, hex), 'utf8')) as Descriptor;
           const heldIn = d.annotations?.[HELD_IN_REPOSITORY];
-          if (d.digest === `sha256:${hex}` && d.mediaType === MediaType.LifeboatVolumeSnapshot) out.push({ volume: v, descriptor: d, ...(heldIn ? { heldIn } : {}) });
+          const heldAt = heldIn ? d.annotations?.[HELD_AT] : undefined;
+          if (d.digest === `sha256:${hex}` && d.mediaType === MediaType.LifeboatVolumeSnapshot) out.push({ volume: v, descriptor: d, ...(heldIn ? { heldIn } : {}), ...(heldAt ? { heldAt } : {}) });
         } catch (err) {
           if (!isErrno(err, 'ENOENT') && !(err instanceof SyntaxError)) throw err;
         }

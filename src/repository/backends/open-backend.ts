@@ -50,6 +50,13 @@ export function parseRepositoryUrl(url: string): RepositoryLocation {
   return { kind: 'sftp', user: decodeURIComponent(u.username) || userInfo().username, host, port, path };
 }
 
+/** The location as its backend names it (Backend.location): an absolute path, or sftp://user@host:port/path. */
+export function locationText(location: RepositoryLocation): string {
+  if (location.kind === 'local') return location.path;
+  const host = location.host.includes(':') ? `[${location.host}]` : location.host;
+  return `sftp://${location.user}@${host}:${location.port}/${location.path.replace(/^\//, '')}`;
+}
+
 /** The undecorated backend for `location` (ssh2 is loaded only for SFTP). */
 export async function rawBackend(location: RepositoryLocation, opts: SshOptions = {}): Promise<Backend> {
   if (location.kind === 'local') return new LocalBackend(location.path);

@@ -20,6 +20,7 @@ import { ExitCode, LifeboatError, NotFoundError, PermissionError, SizeMismatchEr
 import { checkName, checkPrefix, sourceSize, tempNameFor, type Backend, type ByteRange, type FileInfo, type PutSource } from '../backend.js';
 import { forEachLimit } from '../../core/semaphore.js';
 import { RangeReader, SessionGuard, endClient, req, type Channel, sftpClose, sftpFsync, sftpOpen, sftpRename, sftpSize, writeAll } from './sftp-io.js';
+import { locationText } from './open-backend.js';
 import { connectError, sshConfig, type HostCheck, type SshOptions, type SshTarget } from './ssh-connect.js';
 
 const STATUS_NO_SUCH_FILE = 2;
@@ -46,7 +47,7 @@ export class SftpBackend implements Backend {
   private session: Promise<Session> | undefined;
 
   constructor(private readonly target: SftpLocation, private readonly opts: SshOptions = {}) {
-    this.location = `sftp://${target.user}@${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}/${target.path.replace(/^\//, '')}`;
+    this.location = locationText({ kind: 'sftp', ...target });
   }
 
   private connect(): Promise<Session> {

@@ -22,6 +22,8 @@ import { diffRaw, rawTree } from '../../helpers/raw-tree.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { stores } from '../../helpers/volume-fixtures.js';
 
+const repo1 = { id: 'repo-1', location: '/srv/repo-1' };
+
 test('dropUnreferenced with a closed set keeps a candidate another root needs, drops a dead one, and ignores a closed set that holds a candidate', async (t) => {
   const root = await tempDir(t);
   const { content, volumes } = await stores(root);
@@ -58,7 +60,7 @@ test("an incremental's release names the parent's replaced trees without reading
   for (const d of ['a', 'b', 'c', 'c/deep']) mkdirSync(join(data, d));
   for (const f of ['a/1', 'b/1', 'c/1', 'c/deep/1']) writeFileSync(join(data, f), `${f}\n`);
   const first = await takeSnapshot(content, volumes, 'v', { writeRef: false });
-  await holdInRepository(content, [first], 'repo-1', { chunksHere: false });
+  await holdInRepository(content, [first], repo1, { chunksHere: false });
   const treeOf = async (tree: Descriptor, name: string) => (await loadTree(content, tree.digest)).entries.find((e) => e.name === name)!;
   const old = {
     root: first.record.tree.digest,
@@ -75,7 +77,7 @@ test("an incremental's release names the parent's replaced trees without reading
   const reads: string[] = [];
   const readBytes = content.readBytes.bind(content);
   content.readBytes = (...args: Parameters<typeof readBytes>) => (reads.push(args[0]), readBytes(...args));
-  const candidates = await holdInRepository(content, [second], 'repo-1', { chunksHere: false, kept: named });
+  const candidates = await holdInRepository(content, [second], repo1, { chunksHere: false, kept: named });
   content.readBytes = readBytes;
   assert.deepEqual(reads.sort(), [old.c, deep].sort(), "of the parent's trees only those of the gone c/ are read (the walk never did), for what was below it");
   assert.deepEqual(new Set(candidates.map((d) => d.digest)), new Set([first.id, old.root, old.a, old.c, deep]), 'the record, the root, a/ and c/ trees it replaced, and c/deep below the gone c/; not b/');
