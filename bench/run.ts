@@ -28,7 +28,8 @@ const opts = program.opts<{ scale: string; runs: string; only?: string; work: st
 
 /**
  * bin/lifeboat as users run it (its node flags, its environment handling), written to the scratch
- * directory with its import pointed at this build: the bench may run from a copy of dist/.
+ * directory with its import pointed at this build (the bench may run from a copy of dist/) and its
+ * `exec node` at the node running the bench, not whichever is first on PATH.
  */
 async function launcher(): Promise<string> {
   const text = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8');
@@ -38,7 +39,10 @@ async function launcher(): Promise<string> {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'package.json'), '{"type":"module"}\n'); // as the repository's: the launcher is an ES module
   const file = join(dir, 'lifeboat');
-  await writeFile(file, text.replace(entry, () => `import ${JSON.stringify(pathToFileURL(join(here, '..', 'src', 'cli', 'bin.js')).href)};`), { mode: 0o755 });
+  if (!text.includes('exec node ')) throw new Error('bin/lifeboat: no `exec node `');
+  const node = `'${process.execPath.replaceAll("'", `'\\''`)}'`; // quoted for sh
+  const copy = text.replace(entry, () => `import ${JSON.stringify(pathToFileURL(join(here, '..', 'src', 'cli', 'bin.js')).href)};`).replaceAll('exec node ', () => `exec ${node} `);
+  await writeFile(file, copy, { mode: 0o755 });
   return file;
 }
 
