@@ -15,7 +15,6 @@
  */
 import type { Digest } from '../core/digest.js';
 import type { Descriptor } from '../core/oci.js';
-import { treeChildren, type Tree } from '../core/volume-snapshot-format.js';
 import type { Segment } from './io-jobs.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -76,9 +75,9 @@ export class SinkFeed {
     this.enqueue(() => (this.failure ? Promise.resolve() : this.one(digest, bytes)));
   }
 
-  /** A finished directory: the tree blob itself and everything it names. */
-  refer(tree: Tree, stored: Descriptor): void {
-    this.sink.refer([stored, ...treeChildren(tree)]);
+  /** A finished directory: the tree blob itself and everything it names (treeChildren). */
+  refer(stored: Descriptor, children: readonly Descriptor[]): void {
+    this.sink.refer([stored, ...children]);
   }
 
   /** Stops handing blobs over (the snapshot failed): what is queued is only released. */

@@ -11,6 +11,7 @@ import { ExitCode, IntegrityError, LifeboatError } from '../core/errors.js';
 import type { StorePaths } from './blob-files.js';
 import type { HostPath } from './host-dir.js';
 import type { RestoreFileJob } from './restore-file-sync.js';
+import type { SameDir } from './scanned-entry.js';
 import type { StoredFile } from './store-file-sync.js';
 
 export type Job =
@@ -22,10 +23,12 @@ export type Job =
   | { kind: 'restore'; paths: StorePaths; sameOwner: boolean; isRoot: boolean; files: RestoreFileJob[] }
   /** syncfs(2) on the filesystem holding `path`: the slow part of a batch flush, off the main thread. */
   | { kind: 'syncfs'; path: string }
-  /** One directory's listing with lstat, xattrs and link targets (scan-dir-sync.ts). */
-  | { kind: 'scan'; path: HostPath; alias: string }
-  /** A tree blob read, verified, decompressed and validated (the walk's parent trees). */
-  | { kind: 'tree'; paths: StorePaths; digest: Digest };
+  /**
+   * One directory of a snapshot walk: its listing with lstat, xattrs and link targets
+   * (scan-dir-sync.ts) and, with `parent`, its tree in the parent snapshot, read, verified and
+   * validated (tree-read-sync.ts), then compared with the listing (scanned-entry.ts sameLeaf).
+   */
+  | { kind: 'dir'; path: HostPath; alias: string; parent?: { paths: StorePaths; digest: Digest } };
 
 /** Stored chunks a worker posts to the main thread: back to back in `bytes` (transferred). */
 export interface Segment {
@@ -41,10 +44,13 @@ export type JobResult =
   | { kind: 'store'; files: StoreOutcome[] }
   | { kind: 'restore'; written: number; skippedXattrs: number }
   | { kind: 'syncfs' }
-  /** JSON of ScanEntry[]: one string crosses threads far cheaper than thousands of objects. */
-  | { kind: 'scan'; json: string }
-  /** The tree's JSON text (validated) and the stored blob's size. */
-  | { kind: 'tree'; json: string; size: number };
+  /** The directory is its parent tree exactly (of `size` stored bytes): what the walk counts for it. */
+  | { kind: 'dir'; same: SameDir; size: number }
+  /**
+   * Otherwise the listing, as JSON of ScanEntry[] (one string crosses threads far cheaper than
+   * thousands of objects), and the parent tree's JSON text (validated) and stored size.
+   */
+  | { kind: 'dir'; same?: undefined; scan: string; parent?: { json: string; size: number } };
 
 export interface WireError {
   message: string;

@@ -3,9 +3,10 @@
  * syscalls themselves (a thread-pool round trip and a promise each), and a volume is mostly small
  * files; here every call is synchronous, and two or more workers read or write in parallel while
  * the main thread walks directories. Each job is a group of files: stored (read, chunk, hash,
- * compress, post new chunks to the main thread for the snapshot's sink) or restored (verified chunks → a new
- * file with its metadata); a directory scanned (lstat, xattrs, link targets); or a syncfs, so the
- * main thread's batch flush finds little left to write back.
+ * compress, post new chunks to the main thread for the snapshot's sink) or restored (verified
+ * chunks → a new file with its metadata); a directory scanned (lstat, xattrs, link targets) and
+ * compared with its parent snapshot's tree; or a syncfs, so the main thread's batch flush finds
+ * little left to write back.
  */
 import { closeSync, openSync } from 'node:fs';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -18,6 +19,7 @@ import { ChunkOutbox } from './chunk-outbox.js';
 import { SendBudget } from './send-budget.js';
 import { closePacks, restoreFileSync, type RestoreContext } from './restore-file-sync.js';
 import { scanDirSync } from './scan-dir-sync.js';
+import { sameLeaf } from './scanned-entry.js';
 import { readTreeSync } from './tree-read-sync.js';
 import { storeFileSync, type StoreContext } from './store-file-sync.js';
 
@@ -54,8 +56,14 @@ function run(job: Job): JobResult {
       throw err;
     }
   }
-  if (job.kind === 'scan') return { kind: 'scan', json: JSON.stringify(scanDirSync(hostPath(job.path), job.alias)) };
-  if (job.kind === 'tree') return { kind: 'tree', ...readTreeSync(job.paths, job.digest) };
+  if (job.kind === 'dir') {
+    const scan = scanDirSync(hostPath(job.path), job.alias);
+    if (!job.parent) return { kind: 'dir', scan: JSON.stringify(scan) };
+    const parent = readTreeSync(job.parent.paths, job.parent.digest);
+    const same = sameLeaf(scan, parent.tree, parent.json);
+    if (same) return { kind: 'dir', same, size: parent.size };
+    return { kind: 'dir', scan: JSON.stringify(scan), parent: { json: parent.json, size: parent.size } };
+  }
   if (job.kind === 'syncfs') {
     const fd = openSync(job.path, 'r');
     try {

@@ -4,7 +4,6 @@
  * xattrs) read with the no-follow calls. Values are kept byte for byte (base64 in the tree).
  */
 import { isErrno } from '../core/errors.js';
-import type { NodeType, TreeEntry } from '../core/volume-snapshot-format.js';
 import { native } from '../platform/native.js';
 
 /** Every xattr of the node at `alias` (a string path; see host-dir.ts), or undefined when it has none. */
@@ -30,11 +29,4 @@ export function deviceNumbers(rdev: bigint): { devmajor: number; devminor: numbe
   const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
   const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn & 0xffffffffn));
   return { devmajor: major, devminor: minor };
-}
-
-/** The metadata part of a tree entry (no name, no contents) for a scanned node. */
-export function baseEntry(s: Pick<TreeEntry, 'mode' | 'uid' | 'gid' | 'mtime' | 'devmajor' | 'devminor'>, type: NodeType): TreeEntry {
-  const e: TreeEntry = { type, mode: s.mode, uid: s.uid, gid: s.gid, mtime: s.mtime };
-  if (type === 'char' || type === 'block') Object.assign(e, { devmajor: s.devmajor, devminor: s.devminor });
-  return e;
 }

@@ -1,19 +1,19 @@
 /**
  * A tree blob read in an I/O worker for the snapshot walk (the parent snapshot's directories):
  * re-hashed against its digest, decompressed (tree-blob.ts) and validated as untrusted input
- * (core/volume-snapshot-format.ts parseTree), then handed back as JSON text, which the main thread
- * parses with plain JSON.parse. A missing or corrupt blob is an IntegrityError, a corrupt one marked
+ * (core/volume-snapshot-format.ts parseTree), then handed back parsed and as JSON text (the main
+ * thread, when it needs the tree, parses that with plain JSON.parse). A missing or corrupt blob is an IntegrityError, a corrupt one marked
  * for quarantine as content/ does on any failed read.
  */
 import { readFileSync } from 'node:fs';
 import type { Digest } from '../core/digest.js';
 import { DigestMismatchError, IntegrityError, isErrno } from '../core/errors.js';
-import { TREE_LIMIT, parseTree } from '../core/volume-snapshot-format.js';
+import { TREE_LIMIT, parseTree, type Tree } from '../core/volume-snapshot-format.js';
 import { blobFile, type StorePaths } from './blob-files.js';
 import { sha256Of } from './chunk-codec.js';
 import { treeJson } from './tree-blob.js';
 
-export function readTreeSync(paths: StorePaths, digest: Digest): { json: string; size: number } {
+export function readTreeSync(paths: StorePaths, digest: Digest): { tree: Tree; json: string; size: number } {
   let stored: Buffer;
   try {
     stored = readFileSync(blobFile(paths, digest));
@@ -29,6 +29,6 @@ export function readTreeSync(paths: StorePaths, digest: Digest): { json: string;
     throw err;
   }
   const json = treeJson(stored, `tree ${digest}`);
-  parseTree(json, `tree ${digest}`);
-  return { json: json.toString('utf8'), size: stored.length };
+  const tree = parseTree(json, `tree ${digest}`);
+  return { tree, json: json.toString('utf8'), size: stored.length };
 }

@@ -8,24 +8,26 @@
  * blob-sink.ts), while this thread compares with the parent snapshot and builds trees. A file
  * whose size, mtime, ctime and inode match the parent snapshot's entry reuses its chunk list
  * unread; files of one inode (hardlinks) are read once; a directory whose entries did not change
- * keeps its parent's tree blob. Mount points below the root are kept as empty directories, sockets
- * are skipped; both are counted.
+ * keeps its parent's tree blob. A directory without subdirectories is compared where it was
+ * scanned (scanned-entry.ts sameLeaf): when nothing in it changed, this thread gets counts and
+ * the tree's chunks, never its entries. Mount points below the root are kept as empty
+ * directories, sockets are skipped; both are counted.
  */
 import { lstat, type BigIntStats } from 'node:fs';
-import { isUtf8 } from 'node:buffer';
 import type { ChunkerParams } from '../core/chunker.js';
 import { isDigest, type Digest } from '../core/digest.js';
 import { IntegrityError } from '../core/errors.js';
 import { MediaType } from '../core/media-types.js';
 import type { Descriptor } from '../core/oci.js';
-import { entryName, type ContentRef, type RootMeta, type Tree, type TreeEntry } from '../core/volume-snapshot-format.js';
+import { entryName, treeChildren, type ContentRef, type RootMeta, type Tree, type TreeEntry } from '../core/volume-snapshot-format.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import type { BlobBatcher } from './blob-batcher.js';
 import type { SinkFeed } from './blob-sink.js';
 import { HostDir, type HostPath } from './host-dir.js';
 import type { StoreOutcome } from './io-jobs.js';
-import { baseEntry, readXattrs } from './node-meta.js';
+import { readXattrs } from './node-meta.js';
 import { scanEntry, type ScanEntry } from './scan-dir-sync.js';
+import { scannedEntry, unchangedChunks, withContent, type SameDir } from './scanned-entry.js';
 import { compressTreeJson } from './tree-blob.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -62,10 +64,9 @@ interface Parent {
   json: string;
   blob: StoredTree;
 }
-interface Ahead {
-  scan: Promise<ScanEntry[]>;
-  parent: Promise<Parent | undefined>;
-}
+/** A directory as its worker saw it: kept whole from the parent, or to be built here. */
+type Scanned = { same: SameDir; blob: StoredTree } | { same?: undefined; scan: ScanEntry[]; parent: Parent | undefined };
+type Ahead = Promise<Scanned>;
 interface FileTask {
   path: HostPath;
   size: number;
@@ -157,29 +158,21 @@ export class TreeWriter {
     const xattrs = readXattrs(root);
     const meta: RootMeta = { uid: self.uid, gid: self.gid, mode: self.mode, mtime: self.mtime, ...(xattrs ? { xattrs } : {}) };
     const dir = HostDir.root(root);
-    const ahead = { scan: this.scan(dir.path, dir.alias), parent: this.parent(parentTree?.digest) };
-    const tree = await (await this.walkDir(dir, ahead)).stored;
+    const tree = await (await this.walkDir(dir, this.scan(dir.path, dir.alias, parentTree?.digest))).stored;
     return { tree: { mediaType: MediaType.LifeboatTree, ...tree }, root: meta };
   }
 
-  private scan(path: HostPath, alias: string): Promise<ScanEntry[]> {
-    return quiet(
-      this.opts.pool.run({ kind: 'scan', path, alias }, true).then((r) => {
-        if (r.kind !== 'scan') throw new Error('unexpected worker result');
-        return JSON.parse(r.json) as ScanEntry[];
-      }),
-    );
-  }
-
-  /** The parent snapshot's tree for a directory, read and validated by a worker. */
-  private parent(digest: Digest | undefined): Promise<Parent | undefined> {
-    if (!digest) return Promise.resolve(undefined);
+  /** A directory's listing and, when the parent snapshot had it (`parent`), that tree, compared by a worker. */
+  private scan(path: HostPath, alias: string, parent: Digest | undefined): Ahead {
     const { content, pool } = this.opts;
+    const job = { kind: 'dir' as const, path, alias, ...(parent ? { parent: { paths: { ingestDir: content.ingestDir, blobsDir: content.blobsDir }, digest: parent } } : {}) };
     return quiet(
-      pool.run({ kind: 'tree', paths: { ingestDir: content.ingestDir, blobsDir: content.blobsDir }, digest }, true).then(
-        (r) => {
-          if (r.kind !== 'tree') throw new Error('unexpected worker result');
-          return { tree: JSON.parse(r.json) as Tree, json: r.json, blob: { digest, size: r.size } };
+      pool.run(job, true).then(
+        (r): Scanned => {
+          if (r.kind !== 'dir') throw new Error('unexpected worker result');
+          if (r.same) return { same: r.same, blob: { digest: parent!, size: r.size } };
+          const tree = r.parent && { tree: JSON.parse(r.parent.json) as Tree, json: r.parent.json, blob: { digest: parent!, size: r.parent.size } };
+          return { scan: JSON.parse(r.scan) as ScanEntry[], parent: tree };
         },
         async (err: unknown) => {
           const bad = err instanceof IntegrityError ? err.data.quarantine : undefined;
@@ -197,7 +190,9 @@ export class TreeWriter {
    */
   private async walkDir(dir: HostDir, mine: Ahead): Promise<{ stored: Promise<StoredTree> }> {
     if (this.opts.signal?.aborted) throw this.opts.signal.reason;
-    const [scan, parent] = await Promise.all([mine.scan, mine.parent]);
+    const scanned = await mine;
+    if (scanned.same) return { stored: Promise.resolve(this.keep(scanned.same, scanned.blob)) };
+    const { scan, parent } = scanned;
     const previous = new Map<string, TreeEntry>();
     for (const e of parent?.tree.entries ?? []) previous.set(entryName(e).toString('latin1'), e);
     const ahead = new Map<number, Ahead>();
@@ -210,7 +205,7 @@ export class TreeWriter {
         const alias = dir.childAlias(name);
         if (ahead.has(j) || alias === undefined) continue; // names that are not UTF-8: scanned once opened
         const prev = previous.get(s.name);
-        ahead.set(j, { scan: this.scan(dir.child(name), alias), parent: this.parent(prev?.type === 'dir' ? prev.tree : undefined) });
+        ahead.set(j, this.scan(dir.child(name), alias, prev?.type === 'dir' ? prev.tree : undefined));
       }
     };
     lookAhead(0);
@@ -225,8 +220,7 @@ export class TreeWriter {
         continue;
       }
       const name = Buffer.from(s.name, 'latin1');
-      const entry: TreeEntry = { ...(isUtf8(name) ? { name: name.toString('utf8') } : { nameRaw: name.toString('base64') }), ...baseEntry(s, s.type) };
-      if (s.xattrs) entry.xattrs = s.xattrs;
+      const entry = scannedEntry(s, s.type, name);
       if (s.xattrsUnreadable) this.counters.skippedXattrs++;
       const prev = previous.get(s.name);
       if (s.type === 'dir') {
@@ -237,11 +231,6 @@ export class TreeWriter {
         (await this.dirEntry(dir, name, s, entry, prev, ahead.get(i))).done.then((e) => entries.fill(slot, e), (err) => entries.fail(err));
         ahead.delete(i);
         continue;
-      }
-      if (s.type === 'symlink') {
-        const target = Buffer.from(s.target ?? '', 'latin1');
-        if (isUtf8(target)) entry.target = target.toString('utf8');
-        else entry.targetRaw = target.toString('base64');
       }
       if (s.type !== 'file') {
         entries.push(entry);
@@ -266,8 +255,21 @@ export class TreeWriter {
     if (parent) this.compared.add(parent.blob.digest);
     if (parent && !same) this.noteReplaced(tree, parent);
     const stored = same ? parent.blob : this.putTree(compressTreeJson(Buffer.from(json)));
-    this.opts.feed.refer(tree, { mediaType: MediaType.LifeboatTree, ...stored });
+    this.opts.feed.refer({ mediaType: MediaType.LifeboatTree, ...stored }, treeChildren(tree));
     return stored;
+  }
+
+  /** A directory its worker found unchanged: the parent's tree blob, counted as the walk would have. */
+  private keep(same: SameDir, blob: StoredTree): StoredTree {
+    const c = this.counters;
+    c.files += same.files;
+    c.unchangedFiles += same.files;
+    c.bytes += same.bytes;
+    c.skipped += same.skipped;
+    c.skippedXattrs += same.skippedXattrs;
+    this.compared.add(blob.digest);
+    this.opts.feed.refer({ mediaType: MediaType.LifeboatTree, ...blob }, same.children);
+    return blob;
   }
 
   /**
@@ -331,7 +333,7 @@ export class TreeWriter {
         this.counters.skipped++; // a mount point: kept as an empty directory
         stored = Promise.resolve(this.storeTree({ entries: [] }, undefined));
       } else {
-        const mine = ahead ?? { scan: this.scan(sub.path, sub.alias), parent: this.parent(prev?.type === 'dir' ? prev.tree : undefined) };
+        const mine = ahead ?? this.scan(sub.path, sub.alias, prev?.type === 'dir' ? prev.tree : undefined);
         stored = (await this.walkDir(sub, mine)).stored;
       }
     } finally {
@@ -350,12 +352,10 @@ export class TreeWriter {
    * inode was read already), else once a worker has read it. True when the file joined `tasks`.
    */
   private fileEntry(path: HostPath, s: ScanEntry, entry: TreeEntry, prev: TreeEntry | undefined, entries: DirEntries, tasks: FileTask[]): boolean {
-    entry.inode = s.inode;
-    entry.ctime = s.ctime;
-    if (s.nlink > 1) entry.nlink = s.nlink;
-    if (prev?.type === 'file' && prev.size === s.size && prev.mtime === entry.mtime && prev.ctime === s.ctime && prev.inode === s.inode && prev.chunks) {
+    const unchanged = unchangedChunks(s, entry, prev);
+    if (unchanged) {
       this.counters.unchangedFiles++;
-      entries.push(this.finish(entry, { chunks: prev.chunks, size: s.size })!);
+      entries.push(this.finish(entry, { chunks: unchanged, size: s.size })!);
       return false;
     }
     const slot = entries.reserve();
@@ -393,9 +393,7 @@ export class TreeWriter {
     if ('gone' in outcome) return undefined;
     this.counters.files++;
     this.counters.bytes += outcome.size;
-    entry.size = outcome.size;
-    entry.chunks = outcome.chunks;
-    return entry;
+    return withContent(entry, outcome.size, outcome.chunks);
   }
 }
 

@@ -15,14 +15,14 @@ const workersOf = (pool: WorkerPool) => (pool as unknown as { slots: Array<{ wor
 const dir = mkdtempSync(join(tmpdir(), 'lb-pool-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 /** A cheap job: a scan of an empty directory. */
-const scan = { kind: 'scan' as const, path: dir, alias: dir };
+const scan = { kind: 'dir' as const, path: dir, alias: dir };
 
 test('a dead worker leaves the pool: later jobs go to the others, and fail once none is left', { timeout: 20_000 }, async (t) => {
   const pool = new WorkerPool(2);
   t.after(() => pool.close());
   const [first, second] = workersOf(pool);
   await first!.terminate();
-  for (let i = 0; i < 4; i++) assert.equal((await pool.run(scan)).kind, 'scan', 'answered by the live worker');
+  for (let i = 0; i < 4; i++) assert.equal((await pool.run(scan)).kind, 'dir', 'answered by the live worker');
   await second!.terminate();
   await assert.rejects(pool.run(scan), /I\/O worker exited/);
 });
