@@ -27,6 +27,7 @@ import type { Repository } from '../repository/repository.js';
 import type { ContainerRecord } from '../runtime/container-record.js';
 import { ContainerStore } from '../runtime/container-store.js';
 import { SnapshotRefs, type SnapshotInfo } from '../volumes/snapshot-refs.js';
+import { prestartWorkers } from '../volumes/worker-pool.js';
 import { backupIdOf, refOf, type BackupContainer, type BackupRecord } from './backup-format.js';
 import type { Captured, CaptureDeps } from './backup-capture.js';
 import { closureOf, holdInRepository, releaseLocalCopies } from './backup-local.js';
@@ -156,6 +157,8 @@ export async function backupContainer(deps: BackupDeps, repo: Repository, contai
   const started = Date.now();
   const progress = opts.progress ?? silentProgress;
   const rec = await new ContainerStore(deps.content.root).resolve(container);
+  // The snapshots' I/O workers start while the repository is locked and the container held.
+  if (rec.mounts.some((m) => m.type === 'volume' || opts.includeBinds)) prestartWorkers();
   const copy: CopyOptions = { ...opts.copy, progress, ...(opts.signal ? { signal: opts.signal } : {}) };
   const done = await repo.withLock('shared', (lock) =>
     withStoreWrite(deps.content.root, async () => {

@@ -22,6 +22,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import { withStoreWrite } from '../content/gc.js';
 import type { CopyReport } from '../repository/push.js';
 import type { Repository } from '../repository/repository.js';
+import { prestartWorkers } from '../volumes/worker-pool.js';
 import type { BackupRecord } from './backup-format.js';
 import { loadBackup } from './backup-catalog.js';
 import { startContainer } from './container-start.js';
@@ -59,6 +60,7 @@ export async function restoreBackup(deps: RestoreDeps, repo: Repository, id: str
     const done = await repo.withLock('shared', async () => {
       const { entry, record } = await loadBackup(repo, id);
       const plan = planRestore(record, opts, () => randomBytes(32).toString('hex'));
+      if (plan.volumes.some((v) => v.snapshot)) prestartWorkers(); // they start while the data is fetched
       const sandbox = opts.verifyTimeMs !== undefined ? sandboxPlan(entry, record) : undefined;
       const replace = await preflight(deps, plan, opts);
       const stage = opts.staged !== undefined ? await readStaged(deps.content.root, opts.staged, plan) : undefined;

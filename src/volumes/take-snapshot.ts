@@ -27,6 +27,7 @@ import { readTree, snapshotRecord, type ReadTree } from './read-tree.js';
 import { SnapshotRefs, type SnapshotInfo } from './snapshot-refs.js';
 import { withVolumeLock } from './volume-lock.js';
 import type { VolumeStore } from './volume-store.js';
+import { prestartWorkers } from './worker-pool.js';
 
 export interface TakeSnapshotOptions {
   tags?: string[];
@@ -53,6 +54,7 @@ export interface TakeSnapshotOptions {
 
 export async function takeSnapshot(content: LocalContentStore, volumes: VolumeStore, name: string, opts: TakeSnapshotOptions = {}): Promise<SnapshotInfo> {
   const meta = await volumes.get(name);
+  prestartWorkers(opts.workers); // they start while the locks are taken and the parent is found
   const refs = new SnapshotRefs(content.root);
   return withVolumeLock(content.root, name, () =>
     withStoreWrite(content.root, async () => {

@@ -11,6 +11,12 @@
  * snapshot into a sink, blob-sink.ts): segments arrive through that callback, ahead of the result
  * of the job that produced them, and count against the shared send budget until the consumer says
  * `done`; then the buffer goes back to the worker that filled it.
+ *
+ * A worker takes ~70 ms to start (Node's own bootstrap, then io-worker.js and its imports).
+ * prestartWorkers() starts them early, while the command does its own set-up (refs, the pack
+ * index, a repository's connection, pausing a container); the next pool takes them. Until then
+ * they are unreferenced, so a command that fails first still exits, and after a minute untaken
+ * they end (the scheduler's process lives on).
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -38,7 +44,7 @@ interface Slot {
   worker: Worker;
   inflight: Map<number, Pending>;
   /** Where consumed segments go back to this worker (pools with onSegment). */
-  returns?: MessagePort;
+  returns: MessagePort;
 }
 
 export function defaultWorkers(): number {
@@ -48,6 +54,53 @@ export function defaultWorkers(): number {
 export interface PoolOptions {
   /** Receives the chunk segments that sending store jobs post; `done()` once its bytes are no longer needed. */
   onSegment?: (seg: Segment, done: () => void) => void;
+}
+
+/** A worker with the channel its segment buffers come back on (pools with onSegment use it). */
+interface Started {
+  worker: Worker;
+  returns: MessagePort;
+}
+
+function startWorker(budget: SendBudget): Started {
+  const channel = new MessageChannel();
+  const worker = new Worker(new URL('./io-worker.js', import.meta.url), { workerData: { budget: budget.shared, returns: channel.port2 }, transferList: [channel.port2] });
+  channel.port1.unref();
+  return { worker, returns: channel.port1 };
+}
+
+/** Started ahead of their pool (prestartWorkers); all share one send budget, which the pool adopts. */
+let spares: { budget: SendBudget; workers: Array<Started & { forget: () => void }>; expiry: NodeJS.Timeout } | undefined;
+/** Spares no pool took by then end (a command that failed first, in a long-lived scheduler). */
+const SPARE_LIFETIME_MS = 60_000;
+
+/** Starts `size` workers for the next pool (see the header); does nothing when some are waiting already. */
+export function prestartWorkers(size = defaultWorkers()): void {
+  if (spares) return;
+  const budget = new SendBudget();
+  const started = Array.from({ length: size }, () => {
+    const s = startWorker(budget);
+    s.worker.unref();
+    const gone = () => spares && (spares.workers = spares.workers.filter((w) => w.worker !== s.worker));
+    s.worker.on('error', gone).on('exit', gone);
+    return { ...s, forget: () => s.worker.off('error', gone).off('exit', gone) };
+  });
+  const expiry = setTimeout(() => takeSpares(0), SPARE_LIFETIME_MS).unref();
+  spares = { budget, workers: started, expiry };
+}
+
+/** The spares, for a pool: at most `size` of them (the rest end), and their budget. */
+function takeSpares(size: number): { budget: SendBudget; workers: Started[] } | undefined {
+  const taken = spares;
+  spares = undefined;
+  if (taken) clearTimeout(taken.expiry);
+  if (!taken || taken.workers.length === 0) return undefined;
+  for (const w of taken.workers) w.forget();
+  for (const w of taken.workers.slice(size)) {
+    w.returns.close();
+    void w.worker.terminate();
+  }
+  return size === 0 ? undefined : { budget: taken.budget, workers: taken.workers.slice(0, size).map((w) => (w.worker.ref(), w)) };
 }
 
 export class WorkerPool {
@@ -61,16 +114,16 @@ export class WorkerPool {
   private readonly budget: SendBudget | undefined;
 
   constructor(size = defaultWorkers(), private readonly opts: PoolOptions = {}) {
-    if (opts.onSegment) this.budget = new SendBudget();
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    const taken = takeSpares(size);
+    const budget = taken?.budget ?? new SendBudget(); // every worker gets one; only onSegment pools use it
+    if (opts.onSegment) this.budget = budget;
+    const workers = taken?.workers ?? [];
+    while (workers.length < size) workers.push(startWorker(budget));
+    for (const w of workers) this.slots.push(this.attach(w));
   }
 
-  private spawn(): Slot {
-    const channel = this.budget ? new MessageChannel() : undefined;
-    const workerData = channel ? { budget: this.budget!.shared, returns: channel.port2 } : undefined;
-    const worker = new Worker(new URL('./io-worker.js', import.meta.url), workerData ? { workerData, transferList: [channel!.port2] } : {});
-    const slot: Slot = { worker, inflight: new Map(), ...(channel ? { returns: channel.port1 } : {}) };
-    channel?.port1.unref();
+  private attach({ worker, returns }: Started): Slot {
+    const slot: Slot = { worker, inflight: new Map(), returns };
     worker.on('message', (msg: { id: number; ok: boolean; result?: JobResult; error?: WireError; seg?: Segment }) => {
       if (msg.seg) {
         const seg = msg.seg;
@@ -79,7 +132,7 @@ export class WorkerPool {
           if (given) return;
           given = true;
           this.budget?.give(seg.bytes.byteLength);
-          if (!this.closed) slot.returns?.postMessage(seg.bytes, [seg.bytes]); // back to its worker, for the next segment
+          if (!this.closed) slot.returns.postMessage(seg.bytes, [seg.bytes]); // back to its worker, for the next segment
         });
       }
       const p = slot.inflight.get(msg.id);
@@ -100,7 +153,7 @@ export class WorkerPool {
       const err = new Error(`I/O worker exited with code ${code}`);
       fail(err);
       this.slots.splice(this.slots.indexOf(slot), 1);
-      slot.returns?.close();
+      slot.returns.close();
       if (this.slots.length === 0) {
         this.lost = err;
         for (const p of this.queue.splice(0)) p.reject(err);
@@ -155,6 +208,6 @@ export class WorkerPool {
     this.budget?.close(); // a worker waiting for send budget fails its job instead of blocking terminate()
     for (const p of this.queue.splice(0)) p.reject(new Error('worker pool closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
-    for (const s of this.slots) s.returns?.close();
+    for (const s of this.slots) s.returns.close();
   }
 }
