@@ -23,7 +23,7 @@ import type { Provider } from '../content/content-store.js';
 import { mark } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { locationText, parseRepositoryUrl } from '../repository/backends/open-backend.js';
-import { HELD_AT, HELD_IN_REPOSITORY, SnapshotRefs, type SnapshotInfo, type SnapshotRef } from '../volumes/snapshot-refs.js';
+import { CREATED, HELD_AT, HELD_IN_REPOSITORY, SnapshotRefs, type SnapshotInfo, type SnapshotRef } from '../volumes/snapshot-refs.js';
 import { childrenOf, dropUnreferenced, metadataChildren } from './gc.js';
 
 /** Every descriptor reachable from `roots` (chunks are leaves: no I/O for them). */
@@ -60,7 +60,7 @@ export async function holdInRepository(content: LocalContentStore, snaps: Snapsh
     const size = (await content.info(snap.id))?.size;
     if (size === undefined) continue; // collected meanwhile: nothing to hold
     const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size };
-    await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repository.id, [HELD_AT]: repository.location } });
+    await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repository.id, [HELD_AT]: repository.location, [CREATED]: snap.record.created } });
     if (opts.chunksHere !== false) candidates.push(...(await closureOf(content, [descriptor])).filter((d) => d.mediaType === MediaType.LifeboatChunk));
     const kept = opts.kept ?? new Set<Digest>();
     for (const old of all) {

@@ -26,7 +26,7 @@ import type { CopyOptions, CopyReport } from '../repository/push.js';
 import type { Repository } from '../repository/repository.js';
 import type { ContainerRecord } from '../runtime/container-record.js';
 import { ContainerStore } from '../runtime/container-store.js';
-import { SnapshotRefs, type SnapshotInfo } from '../volumes/snapshot-refs.js';
+import { SnapshotRefs, type SnapshotInfo, type SnapshotRef } from '../volumes/snapshot-refs.js';
 import { prestartWorkers } from '../volumes/worker-pool.js';
 import { backupIdOf, refOf, type BackupContainer, type BackupRecord } from './backup-format.js';
 import type { Captured, CaptureDeps } from './backup-capture.js';
@@ -64,9 +64,8 @@ async function chooseParents(deps: BackupDeps, repo: Repository, rec: ContainerR
   const index = await repo.index();
   const out = new Map<string, SnapshotInfo>();
   for (const m of rec.mounts.filter((x) => x.type === 'volume')) {
-    const snaps = await refs.snapshots(deps.content, m.source).catch(() => []);
-    const usable = snaps.filter((s) => s.ref.heldIn === undefined || (s.ref.heldIn === repo.config.id && index.has(s.id)));
-    const parent = usable.at(-1);
+    const usable = (r: SnapshotRef) => r.heldIn === undefined || (r.heldIn === repo.config.id && index.has(r.descriptor.digest));
+    const parent = await refs.latest(deps.content, m.source, usable).catch(() => undefined);
     if (parent) out.set(m.source, parent);
   }
   return out;

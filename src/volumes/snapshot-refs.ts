@@ -31,6 +31,8 @@ export interface SnapshotRef {
 export const HELD_IN_REPOSITORY = 'org.lifeboat.snapshot.held-in-repository';
 /** Beside it: the repository's location (Backend.location). */
 export const HELD_AT = 'org.lifeboat.snapshot.held-at';
+/** The record's `created`, on the ref: the newest snapshot is found without reading every record. */
+export const CREATED = 'org.opencontainers.image.created';
 
 export interface SnapshotInfo {
   /** Digest of the record: the snapshot's ID (shown as its first 12 hex). */
@@ -87,10 +89,20 @@ export class SnapshotRefs {
     return out.sort((a, b) => a.record.created.localeCompare(b.record.created) || a.id.localeCompare(b.id));
   }
 
-  /** The newest snapshot of a volume, or undefined. */
-  async latest(content: Provider, volume: string): Promise<(SnapshotInfo & { ref: SnapshotRef }) | undefined> {
-    const all = await this.snapshots(content, volume);
-    return all[all.length - 1];
+  /**
+   * The newest snapshot of a volume among the refs `which` accepts (the last of snapshots() that
+   * it accepts), or undefined. Only its record is read, and those of refs written without CREATED.
+   */
+  async latest(content: Provider, volume: string, which: (ref: SnapshotRef) => boolean = () => true): Promise<(SnapshotInfo & { ref: SnapshotRef }) | undefined> {
+    let best: { ref: SnapshotRef; created: string; record?: SnapshotRecord } | undefined;
+    for (const ref of (await this.list(volume)).filter(which)) {
+      const noted = ref.descriptor.annotations?.[CREATED];
+      const record = noted === undefined ? await loadRecord(content, ref.descriptor.digest) : undefined;
+      const created = noted ?? record!.created;
+      if (!best || created > best.created || (created === best.created && ref.descriptor.digest > best.ref.descriptor.digest)) best = { ref, created, ...(record ? { record } : {}) };
+    }
+    if (!best) return undefined;
+    return { id: best.ref.descriptor.digest, record: best.record ?? (await loadRecord(content, best.ref.descriptor.digest)), ref: best.ref };
   }
 
   /**

@@ -24,7 +24,7 @@ import type { LocalContentStore } from '../content/local-store.js';
 import type { BlobSink } from './blob-sink.js';
 import { noQuiescer, type Quiescer } from './quiescer.js';
 import { readTree, snapshotRecord, type ReadTree } from './read-tree.js';
-import { SnapshotRefs, type SnapshotInfo } from './snapshot-refs.js';
+import { CREATED, SnapshotRefs, type SnapshotInfo } from './snapshot-refs.js';
 import { withVolumeLock } from './volume-lock.js';
 import type { VolumeStore } from './volume-store.js';
 import { prestartWorkers } from './worker-pool.js';
@@ -58,7 +58,7 @@ export async function takeSnapshot(content: LocalContentStore, volumes: VolumeSt
   const refs = new SnapshotRefs(content.root);
   return withVolumeLock(content.root, name, () =>
     withStoreWrite(content.root, async () => {
-      const parent = opts.noParent ? undefined : (opts.parent ?? (await refs.snapshots(content, name)).filter((s) => s.ref.heldIn === undefined).at(-1));
+      const parent = opts.noParent ? undefined : (opts.parent ?? (await refs.latest(content, name, (r) => r.heldIn === undefined)));
       await volumes.repair(name);
       const task = (opts.progress ?? silentProgress).task(`Snapshotting volume ${name}`);
       let read: ReadTree;
@@ -92,7 +92,7 @@ export async function takeSnapshot(content: LocalContentStore, volumes: VolumeSt
       );
       const stored = await content.put(encodeRecord(record));
       const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: stored.digest, size: stored.size };
-      if (opts.writeRef !== false) await refs.add(name, descriptor);
+      if (opts.writeRef !== false) await refs.add(name, { ...descriptor, annotations: { [CREATED]: record.created } });
       task.done(`Snapshot ${stored.digest.slice(7, 19)} of volume ${name}`);
       return { id: stored.digest, record, ...(read.replacedTrees ? { replacedTrees: read.replacedTrees, unreadTrees: read.unreadTrees ?? [] } : {}) };
     }),
