@@ -16,6 +16,7 @@
  * The caller holds a repository lock (shared) until its ref is written.
  */
 import type { Digest } from '../core/digest.js';
+import { MediaType } from '../core/media-types.js';
 import type { Descriptor } from '../core/oci.js';
 import type { Backend } from './backend.js';
 import { BlobEncoder } from './blob-encoding.js';
@@ -58,7 +59,12 @@ export class PackSink {
   private parked: ParkedPacks | undefined;
   /** The uploads of the packs parked during the last hold, being submitted. */
   private unparking: Promise<void> = Promise.resolve();
-  /** Every blob named through refer(): the closure of what went in (see lacking(), named()). */
+  /**
+   * Every blob named through refer(): the closure of what went in (see lacking(), named()). Chunks
+   * (nearly all of them) by their size alone, the rest as descriptors: one small entry per blob of
+   * a backup, so the map stays the smallest of its per-blob structures.
+   */
+  private readonly referredChunks = new Map<Digest, number>();
   private readonly referred = new Map<Digest, Descriptor>();
 
   constructor(private readonly backend: Backend, private readonly index: RepoIndex, private readonly opts: PackSinkOptions = {}) {
@@ -78,30 +84,41 @@ export class PackSink {
 
   /** Notes blobs that what went in names (whether or not they were put here). */
   refer(blobs: readonly Descriptor[]): void {
-    for (const d of blobs) this.referred.set(d.digest, d);
+    for (const d of blobs) {
+      if (d.mediaType === MediaType.LifeboatChunk && !d.annotations && !d.urls) {
+        if (!this.referred.has(d.digest)) this.referredChunks.set(d.digest, d.size);
+      } else {
+        this.referredChunks.delete(d.digest); // one entry per digest
+        this.referred.set(d.digest, d);
+      }
+    }
   }
 
   /** Blobs referred to that neither the repository nor this sink has: the caller sends them another way. */
   lacking(): Descriptor[] {
-    return [...this.referred.values()].filter((d) => !this.has(d.digest));
+    const out = [...this.referred.values()].filter((d) => !this.has(d.digest));
+    for (const [digest, size] of this.referredChunks) if (!this.has(digest)) out.push({ mediaType: MediaType.LifeboatChunk, digest, size });
+    return out;
   }
 
   /** Whether what went in names this blob (refer() was told about it). */
   refers(digest: Digest): boolean {
-    return this.referred.has(digest);
+    return this.referredChunks.has(digest) || this.referred.has(digest);
   }
 
   /** The blobs referred to, and those of them the repository had without this sink (what a push would report as skipped). */
   named(): { blobs: number; bytes: number; skipped: { blobs: number; bytes: number } } {
     const out = { blobs: 0, bytes: 0, skipped: { blobs: 0, bytes: 0 } };
-    for (const d of this.referred.values()) {
+    const count = (digest: Digest, size: number) => {
       out.blobs++;
-      out.bytes += d.size;
-      if (!this.taken.has(d.digest) && this.index.has(d.digest)) {
+      out.bytes += size;
+      if (!this.taken.has(digest) && this.index.has(digest)) {
         out.skipped.blobs++;
-        out.skipped.bytes += d.size;
+        out.skipped.bytes += size;
       }
-    }
+    };
+    for (const d of this.referred.values()) count(d.digest, d.size);
+    for (const [digest, size] of this.referredChunks) count(digest, size);
     return out;
   }
 

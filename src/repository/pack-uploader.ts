@@ -34,11 +34,13 @@ export interface UploaderOptions {
   /** Write an index file after this many packs. Default 32 (~512 MiB). */
   indexEvery?: number;
   onPack?: (pack: UploadedPack) => void;
+  /** Keep every pack's index record in `records` (prune writes them back). A backup does not: one entry per blob, for the whole run. */
+  keepRecords?: boolean;
 }
 
 export class PackUploader {
   readonly uploaded: UploadedPack[] = [];
-  /** Index records of every pack uploaded, in order of arrival. */
+  /** With keepRecords: the index records of every pack uploaded, in order of arrival. */
   readonly records: PackRecord[] = [];
   private readonly slots: Semaphore;
   private readonly running = new Set<Promise<void>>();
@@ -94,7 +96,7 @@ export class PackUploader {
     const record: PackRecord = { pack: upload.id, size: upload.size, blobs: upload.entries };
     this.index.addPack(record);
     this.pending.push(record);
-    this.records.push(record);
+    if (this.opts.keepRecords) this.records.push(record);
     const info = { id: upload.id, size: upload.size, blobs: upload.entries.length, rawBytes: upload.rawBytes };
     this.uploaded.push(info);
     this.opts.onPack?.(info);

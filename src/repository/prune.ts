@@ -83,7 +83,7 @@ export async function prune(repo: Repository, live: ReadonlySet<Digest>, opts: P
   if (opts.dryRun) return report;
 
   // 3. repack live blobs into new packs
-  const uploader = new PackUploader(backend, index, { concurrency: 2 });
+  const uploader = new PackUploader(backend, index, { concurrency: 2, keepRecords: true });
   const builder = new PackBuilder(opts.packTarget ?? PACK_TARGET);
   const task = progress.task('Repacking', repack.reduce((n, p) => n + (index.packs.get(p)?.size ?? 0), 0));
   await forEachLimit(repack, 2, async (pack) => {

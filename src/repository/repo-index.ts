@@ -62,7 +62,11 @@ export class RepoIndex {
   addPack(record: PackRecord): void {
     const known = this.packs.get(record.pack);
     this.packs.set(record.pack, { size: record.size, blobs: (known?.blobs ?? 0) + record.blobs.length });
-    for (const e of record.blobs) if (!this.blobs.has(e.digest)) this.blobs.set(e.digest, { ...e, pack: record.pack });
+    for (const e of record.blobs) {
+      if (this.blobs.has(e.digest)) continue;
+      // A literal, not a spread (one per blob of the repository): the same fields in the same order.
+      this.blobs.set(e.digest, { digest: e.digest, offset: e.offset, length: e.length, encoding: e.encoding, rawLength: e.rawLength, pack: record.pack });
+    }
   }
 
   /** Every located blob grouped by pack, as index records (what prune writes back). */
