@@ -125,35 +125,49 @@ export async function forgetHeld(content: LocalContentStore, which: (ref: Snapsh
 /** A repository this store keeps backup parents for. */
 export interface HeldRepository {
   id: string;
-  /** Its location at the last backup (absent on refs written before locations were recorded). */
+  /** Its location at the newest backup that recorded one (refs written before locations were recorded have none). */
   location?: string;
+  /** Every location its refs recorded (a repository reached by two URLs, or moved). */
+  locations: string[];
   snapshots: number;
 }
 
 export function heldRepositories(refs: SnapshotRef[]): HeldRepository[] {
-  const byId = new Map<string, HeldRepository>();
+  const byId = new Map<string, HeldRepository & { newest: string }>();
   for (const r of refs) {
     if (r.heldIn === undefined) continue;
-    const h = byId.get(r.heldIn) ?? { id: r.heldIn, snapshots: 0 };
+    const h = byId.get(r.heldIn) ?? { id: r.heldIn, locations: [], snapshots: 0, newest: '' };
     h.snapshots++;
-    if (r.heldAt !== undefined) h.location = r.heldAt;
+    const created = r.descriptor.annotations?.[CREATED] ?? '';
+    if (r.heldAt !== undefined) {
+      if (!h.locations.includes(r.heldAt)) h.locations.push(r.heldAt);
+      if (h.location === undefined || created > h.newest) h.location = r.heldAt;
+    }
+    if (created > h.newest) h.newest = created;
     byId.set(r.heldIn, h);
   }
-  return [...byId.values()];
+  return [...byId.values()].map(({ newest: _n, ...h }) => ({ ...h, locations: h.locations.sort() }));
 }
 
 /**
- * The held repository `name` means: a unique prefix (4 hex or more) of its id, or its location as
- * a repository URL (a relative path is resolved). A repository that is gone or unreachable is
- * named as well as a live one: nothing is opened.
+ * The held repository `name` means: one whose id starts with it (4 hex or more), or one of whose
+ * locations it is as a repository URL (a relative path is resolved). Both are tried, so `cafe`
+ * that is a directory and an ID prefix is ambiguous rather than a guess; so is a location two
+ * repositories had (one deleted and made again in the same place): name those by ID. A
+ * repository that is gone or unreachable is named as well as a live one: nothing is opened.
  */
 export function pickHeld(held: HeldRepository[], name: string): HeldRepository {
   const hint = held.length ? `this store keeps parents for: ${held.map((h) => `${h.id.slice(0, 12)}${h.location ? ` (${h.location})` : ''}`).join(', ')}` : 'this store keeps no backup parents';
   const byId = /^[a-f0-9]{4,64}$/i.test(name) ? held.filter((h) => h.id.startsWith(name.toLowerCase())) : [];
-  if (byId.length > 1) throw new InvalidInputError(`repository ID prefix ${name} is ambiguous (${byId.length} repositories match)`, { code: 'AMBIGUOUS', hint });
-  if (byId.length === 1) return byId[0]!;
-  const where = locationText(parseRepositoryUrl(name));
-  const byLocation = held.find((h) => h.location === where);
-  if (!byLocation) throw new NotFoundError('repository with backup parents here', name, { hint });
-  return byLocation;
+  let byLocation: HeldRepository[] = [];
+  try {
+    const where = locationText(parseRepositoryUrl(name));
+    byLocation = held.filter((h) => h.locations.includes(where));
+  } catch (err) {
+    if (byId.length === 0) throw err; // not a location either: the parse error says why
+  }
+  const matches = [...new Set([...byId, ...byLocation])];
+  if (matches.length > 1) throw new InvalidInputError(`${name} names ${matches.length} repositories: ${matches.map((h) => h.id.slice(0, 12)).join(', ')}`, { code: 'AMBIGUOUS', hint: `name one by a longer ID prefix; ${hint}` });
+  if (matches.length === 0) throw new NotFoundError('repository with backup parents here', name, { hint });
+  return matches[0]!;
 }

@@ -14,7 +14,7 @@ import { silentProgress, type Progress } from '../core/progress.js';
 import type { Children } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { SnapshotRefs } from '../volumes/snapshot-refs.js';
-import { heldRepositories, type HeldRepository } from './backup-local.js';
+import { heldRepositories } from './backup-local.js';
 import { markLive } from './gc.js';
 
 export interface CheckProblem {
@@ -31,8 +31,8 @@ export interface CheckResult {
   bytes: number;
   roots: number;
   problems: CheckProblem[];
-  /** Repositories that hold the file chunks of snapshots kept here as backup parents. */
-  held: HeldRepository[];
+  /** Repositories that hold the file chunks of snapshots kept here as backup parents (`repository`: its id). */
+  held: Array<{ repository: string; location?: string; snapshots: number }>;
 }
 
 async function checkImage(content: LocalContentStore, d: Descriptor): Promise<CheckProblem | undefined> {
@@ -83,6 +83,6 @@ export async function checkStore(content: LocalContentStore, opts: { repair?: bo
     bytes: all.reduce((n, b) => n + b.size, 0),
     roots: roots.length,
     problems,
-    held: heldRepositories(await new SnapshotRefs(content.root).list()),
+    held: heldRepositories(await new SnapshotRefs(content.root).list()).map((h) => ({ repository: h.id, ...(h.location ? { location: h.location } : {}), snapshots: h.snapshots })),
   };
 }

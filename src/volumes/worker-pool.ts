@@ -81,7 +81,10 @@ export function prestartWorkers(size = defaultWorkers()): void {
   const started = Array.from({ length: size }, () => {
     const s = startWorker(budget);
     s.worker.unref();
-    const gone = () => spares && (spares.workers = spares.workers.filter((w) => w.worker !== s.worker));
+    const gone = () => {
+      s.returns.close();
+      if (spares) spares.workers = spares.workers.filter((w) => w.worker !== s.worker);
+    };
     s.worker.on('error', gone).on('exit', gone);
     return { ...s, forget: () => s.worker.off('error', gone).off('exit', gone) };
   });
@@ -166,6 +169,8 @@ export class WorkerPool {
   /** Queues a job; `urgent` ones (directory scans the walk waits for) go to the front. */
   run(job: Job, urgent = false): Promise<JobResult> {
     if (this.closed) return Promise.reject(new Error('worker pool is closed'));
+    // Its chunks would come back with nobody to take them, and the worker would wait for its budget forever.
+    if (job.kind === 'store' && !this.opts.onSegment) return Promise.reject(new Error('bug: a store job on a pool without onSegment'));
     if (this.lost) return Promise.reject(this.lost);
     return new Promise<JobResult>((resolve, reject) => {
       if (urgent) this.queue.unshift({ job, resolve, reject });

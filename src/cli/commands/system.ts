@@ -17,7 +17,7 @@ export function register(program: Command): void {
         cli.print(r, () =>
           [
             `checked ${r.blobs} blobs (${humanSize(r.bytes)}) and ${r.roots} refs`,
-            ...r.held.map((h) => `${h.snapshots} volume snapshot(s) keep their file chunks in repository ${h.id.slice(0, 12)}${h.location ? ` (${h.location})` : ''}; only their trees are here, as parents for the next backup (drop them: lifeboat repo detach ${h.id.slice(0, 12)})`),
+            ...r.held.map((h) => `${h.snapshots} volume snapshot(s) keep their file chunks in repository ${h.repository.slice(0, 12)}${h.location ? ` (${h.location})` : ''}; only their trees are here, as parents for the next backup (drop them: lifeboat repo detach ${h.repository.slice(0, 12)})`),
             ...r.problems.map((p) => `${p.kind}: ${p.digest ?? `packs/${p.pack}`}: ${p.detail}`),
             r.problems.length ? '' : 'no errors were found',
             '',

@@ -31,7 +31,7 @@ export function parseRepositoryUrl(url: string): RepositoryLocation {
   if (url.trim() === '') throw new UsageError('the repository location is empty');
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) return { kind: 'local', path: resolve(url) };
-  if (scheme === 'file') return { kind: 'local', path: fileURLToPath(url) };
+  if (scheme === 'file') return { kind: 'local', path: resolve(fileURLToPath(url)) };
   if (scheme !== 'sftp') throw new UsageError(`repositories on ${scheme}:// are not supported yet`, { hint: 'use a local path or sftp://user@host[:port]/path' });
   let u: URL;
   try {
@@ -50,11 +50,14 @@ export function parseRepositoryUrl(url: string): RepositoryLocation {
   return { kind: 'sftp', user: decodeURIComponent(u.username) || userInfo().username, host, port, path };
 }
 
-/** The location as its backend names it (Backend.location): an absolute path, or sftp://user@host:port/path. */
+/**
+ * The location as its backend names it (Backend.location): an absolute path, or
+ * sftp://user@host:port/abs/path, or sftp://user@host:port/~/path for one in the login directory.
+ */
 export function locationText(location: RepositoryLocation): string {
   if (location.kind === 'local') return location.path;
   const host = location.host.includes(':') ? `[${location.host}]` : location.host;
-  return `sftp://${location.user}@${host}:${location.port}/${location.path.replace(/^\//, '')}`;
+  return `sftp://${location.user}@${host}:${location.port}${location.path.startsWith('/') ? '' : '/~/'}${location.path}`;
 }
 
 /** The undecorated backend for `location` (ssh2 is loaded only for SFTP). */

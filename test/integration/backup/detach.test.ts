@@ -16,7 +16,7 @@ import { needs } from '../../helpers/requirements.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 interface Held {
-  id: string;
+  repository: string;
   location?: string;
   snapshots: number;
 }
@@ -71,12 +71,12 @@ describe('repo detach', { skip: needs({ root: true, commands: ['unshare'] }), co
     const [kept] = await held();
     const missing = await sc.s.cli(['repo', 'detach', join(sc.s.root, 'nowhere')]);
     assert.equal(missing.code, 3, missing.stderr);
-    assert.match(missing.stderr, new RegExp(`keeps parents for: ${kept!.id.slice(0, 12)}`));
+    assert.match(missing.stderr, new RegExp(`keeps parents for: ${kept!.repository.slice(0, 12)}`));
     const bad = await sc.s.cli(['repo', 'detach', 's3://bucket/repo']);
     assert.equal(bad.code, 2, bad.stderr);
-    const r = await sc.s.cli(['repo', 'detach', kept!.id.slice(0, 8)]);
+    const r = await sc.s.cli(['repo', 'detach', kept!.repository.slice(0, 8)]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`detached repository ${kept!.id.slice(0, 12)} \\(${sc.url}\\): dropped the backup parents of 1 volume\\(s\\) \\(data\\)`));
+    assert.match(r.stdout, new RegExp(`detached repository ${kept!.repository.slice(0, 12)} \\(${sc.url}\\): dropped the backup parents of 1 volume\\(s\\) \\(data\\)`));
     assert.deepEqual(await held(), []);
     const check = await sc.s.cli(['system', 'check']);
     assert.equal(check.code, 0, check.stdout + check.stderr);

@@ -11,11 +11,11 @@ import { test } from 'node:test';
 import { InvalidInputError, NotFoundError, UsageError } from '../../../src/core/errors.js';
 import { MediaType } from '../../../src/core/media-types.js';
 import { heldRepositories, pickHeld } from '../../../src/ops/backup-local.js';
-import type { SnapshotRef } from '../../../src/volumes/snapshot-refs.js';
+import { CREATED, type SnapshotRef } from '../../../src/volumes/snapshot-refs.js';
 
-const ref = (volume: string, heldIn?: string, heldAt?: string): SnapshotRef => ({
+const ref = (volume: string, heldIn?: string, heldAt?: string, created = '2026-11-01T00:00:00.000Z'): SnapshotRef => ({
   volume,
-  descriptor: { mediaType: MediaType.LifeboatVolumeSnapshot, digest: `sha256:${'0'.repeat(64)}` as never, size: 1 },
+  descriptor: { mediaType: MediaType.LifeboatVolumeSnapshot, digest: `sha256:${'0'.repeat(64)}` as never, size: 1, annotations: { [CREATED]: created } },
   ...(heldIn ? { heldIn } : {}),
   ...(heldAt ? { heldAt } : {}),
 });
@@ -33,9 +33,9 @@ const held = heldRepositories([
 
 test('heldRepositories counts the held refs per repository and keeps their location', () => {
   assert.deepEqual(held, [
-    { id: local, location: resolve('backups/repo'), snapshots: 2 },
-    { id: remote, location: `sftp://${userInfo().username}@backup.example:22/srv/repo`, snapshots: 1 },
-    { id: old, snapshots: 1 },
+    { id: local, location: resolve('backups/repo'), locations: [resolve('backups/repo')], snapshots: 2 },
+    { id: remote, location: `sftp://${userInfo().username}@backup.example:22/srv/repo`, locations: [`sftp://${userInfo().username}@backup.example:22/srv/repo`], snapshots: 1 },
+    { id: old, locations: [], snapshots: 1 },
   ]);
 });
 
@@ -52,7 +52,7 @@ test('pickHeld: an ambiguous prefix (exit 5), a name nothing matches (exit 3), n
   assert.throws(() => pickHeld(held, 'aa1'), NotFoundError, 'nor is 3');
   const ambiguous = (() => {
     try {
-      pickHeld([...held, { id: 'aa11' + 'f'.repeat(60), snapshots: 1 }], 'aa11');
+      pickHeld([...held, { id: 'aa11' + 'f'.repeat(60), locations: [], snapshots: 1 }], 'aa11');
     } catch (err) {
       return err;
     }
@@ -61,4 +61,29 @@ test('pickHeld: an ambiguous prefix (exit 5), a name nothing matches (exit 3), n
   assert.throws(() => pickHeld(held, 'sftp://other.example/srv/repo'), (err: unknown) => err instanceof NotFoundError && /keeps parents for: aa1100000000 \(/.test(err.hint ?? ''));
   assert.throws(() => pickHeld([], '/srv/repo'), (err: unknown) => err instanceof NotFoundError && /keeps no backup parents/.test(err.hint ?? ''));
   assert.throws(() => pickHeld(held, 's3://bucket/repo'), UsageError);
+});
+
+test('a repository moved, or reached by two URLs: either location names it, the newest is shown', () => {
+  const moved = heldRepositories([ref('db', local, '/old/place', '2026-10-01T00:00:00.000Z'), ref('web', local, '/new/place', '2026-11-01T00:00:00.000Z'), ref('x', local, '/old/place', '2026-09-01T00:00:00.000Z')]);
+  assert.deepEqual(moved, [{ id: local, location: '/new/place', locations: ['/new/place', '/old/place'], snapshots: 3 }]);
+  assert.equal(pickHeld(moved, '/old/place').id, local);
+  assert.equal(pickHeld(moved, '/new/place').id, local);
+});
+
+test('a location two repositories had, or a name that is an ID prefix of one and the location of another, is ambiguous (exit 5)', () => {
+  const again = heldRepositories([ref('db', local, '/srv/repo'), ref('db', remote, '/srv/repo')]);
+  assert.throws(() => pickHeld(again, '/srv/repo'), (err: unknown) => err instanceof InvalidInputError && err.exitCode === 5 && /names 2 repositories/.test(err.message));
+  assert.equal(pickHeld(again, 'aa22').id, remote, 'an ID prefix still names one');
+  const both = heldRepositories([ref('db', local, resolve('aa22')), ref('db', remote, '/elsewhere')]);
+  assert.throws(() => pickHeld(both, 'aa22'), (err: unknown) => err instanceof InvalidInputError && err.exitCode === 5);
+});
+
+test('locations are compared as a backend names them: ~/ stays apart from /, a file:// URL is a path', () => {
+  const user = userInfo().username;
+  const sftp = heldRepositories([ref('db', local, `sftp://${user}@h:22/~/repo`), ref('db', remote, `sftp://${user}@h:22/repo`)]);
+  assert.equal(pickHeld(sftp, 'sftp://h/~/repo').id, local, 'in the login directory');
+  assert.equal(pickHeld(sftp, 'sftp://h/repo').id, remote, 'at the root');
+  const path = heldRepositories([ref('db', local, '/srv/repo')]);
+  assert.equal(pickHeld(path, 'file:///srv/repo/').id, local);
+  assert.equal(pickHeld(path, '/srv/repo/').id, local);
 });

@@ -60,3 +60,10 @@ test('prestarted workers no pool takes do not keep the process alive', { timeout
   assert.equal(child.signal, null, 'it exited by itself, not killed at the timeout');
   assert.equal(child.status, 0, child.stderr.toString());
 });
+
+test('a store job on a pool that carries no segments is refused, not left waiting for a send budget', async (t) => {
+  const pool = new WorkerPool(1);
+  t.after(() => pool.close());
+  const job = { kind: 'store' as const, chunker: { min: 1024, avg: 4096, max: 16384 }, files: [], sizes: [] };
+  await assert.rejects(pool.run(job), /store job on a pool without onSegment/);
+});
