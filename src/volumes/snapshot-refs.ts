@@ -44,6 +44,9 @@ export interface SnapshotInfo {
   unreadTrees?: Descriptor[];
 }
 
+/** Snapshot order, oldest first: by creation time, then by ID (snapshots() and latest() agree). */
+const older = (a: { created: string; id: Digest }, b: { created: string; id: Digest }): number => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 export class SnapshotRefs {
   readonly dir: string;
 
@@ -86,7 +89,7 @@ export class SnapshotRefs {
   async snapshots(content: Provider, volume?: string): Promise<Array<SnapshotInfo & { ref: SnapshotRef }>> {
     const out: Array<SnapshotInfo & { ref: SnapshotRef }> = [];
     for (const ref of await this.list(volume)) out.push({ id: ref.descriptor.digest, record: await loadRecord(content, ref.descriptor.digest), ref });
-    return out.sort((a, b) => a.record.created.localeCompare(b.record.created) || a.id.localeCompare(b.id));
+    return out.sort((a, b) => older({ created: a.record.created, id: a.id }, { created: b.record.created, id: b.id }));
   }
 
   /**
@@ -94,15 +97,15 @@ export class SnapshotRefs {
    * it accepts), or undefined. Only its record is read, and those of refs written without CREATED.
    */
   async latest(content: Provider, volume: string, which: (ref: SnapshotRef) => boolean = () => true): Promise<(SnapshotInfo & { ref: SnapshotRef }) | undefined> {
-    let best: { ref: SnapshotRef; created: string; record?: SnapshotRecord } | undefined;
+    let best: { ref: SnapshotRef; created: string; id: Digest; record?: SnapshotRecord } | undefined;
     for (const ref of (await this.list(volume)).filter(which)) {
       const noted = ref.descriptor.annotations?.[CREATED];
       const record = noted === undefined ? await loadRecord(content, ref.descriptor.digest) : undefined;
-      const created = noted ?? record!.created;
-      if (!best || created > best.created || (created === best.created && ref.descriptor.digest > best.ref.descriptor.digest)) best = { ref, created, ...(record ? { record } : {}) };
+      const candidate = { ref, created: noted ?? record!.created, id: ref.descriptor.digest, ...(record ? { record } : {}) };
+      if (!best || older(best, candidate) < 0) best = candidate;
     }
     if (!best) return undefined;
-    return { id: best.ref.descriptor.digest, record: best.record ?? (await loadRecord(content, best.ref.descriptor.digest)), ref: best.ref };
+    return { id: best.id, record: best.record ?? (await loadRecord(content, best.id)), ref: best.ref };
   }
 
   /**
