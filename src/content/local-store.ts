@@ -126,7 +126,7 @@ export class LocalContentStore implements ContentStore, BlobPaths {
       if (actual === digest) return data;
       // A damaged blob file would hide a good packed copy of the same blob (blobs/ is looked at
       // first) on every read: it is set aside and the packs are tried.
-      await this.quarantine(digest, { packs: false });
+      this.setAsideFile(digest); // the file alone: the packed copy has not been read yet
       bad = actual;
     }
     // Packed chunks are at most a pack's size: read, then checked. A bad copy is set aside, and
@@ -137,7 +137,7 @@ export class LocalContentStore implements ContentStore, BlobPaths {
       if (data.length > limit) throw tooBig(data.length);
       const actual = sha256(data);
       if (actual === digest) return data;
-      if (!(await this.packs.quarantine(digest))) throw new DigestMismatchError(digest, actual, 'stored blob');
+      if (!(await this.packs.quarantine(digest).catch(() => false))) throw new DigestMismatchError(digest, actual, 'stored blob');
       bad = actual;
     }
   }
@@ -226,18 +226,22 @@ export class LocalContentStore implements ContentStore, BlobPaths {
 
   /**
    * Moves a blob that failed verification out of the way, so the next write of it heals the store:
-   * the blob file, else (unless `packs: false`) its packed copy. Never throws for a file it cannot
-   * move (a read-only store): callers quarantine while reporting the integrity error, which must
-   * stay the error the user sees.
+   * the blob file when there is one (blobs/ is read first, so that is the copy that failed), else
+   * its packed copy. A file that cannot be moved (a read-only store, a name in the way) stays, and
+   * the packed copy, which nobody read, is left alone. Never throws: callers quarantine while
+   * reporting the integrity error, which must stay the error the user sees.
    */
-  async quarantine(digest: Digest, opts: { packs?: boolean } = {}): Promise<void> {
-    let moved = false;
+  async quarantine(digest: Digest): Promise<void> {
+    if (this.setAsideFile(digest) === 'none') await this.packs.quarantine(digest).catch(() => false);
+  }
+
+  /** The blob file into quarantine/: 'moved', 'none' (there is no file), or 'stuck' (left in place). Never throws. */
+  private setAsideFile(digest: Digest): 'moved' | 'none' | 'stuck' {
     try {
-      moved = this.quarantineFileSync(digest);
+      return this.quarantineFileSync(digest) ? 'moved' : 'none';
     } catch {
-      // left in place: the next read finds it bad again
+      return 'stuck'; // the next read finds it bad again
     }
-    if (!moved && opts.packs !== false) await this.packs.quarantine(digest);
   }
 
   /** quarantine() for a blob file, synchronously (a snapshot's sink decides on the main thread); false when there is none. */

@@ -9,10 +9,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync as readFileSyncBuffer, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { readFileSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { sha256, type Digest } from '../../../src/core/digest.js';
+import { DigestMismatchError } from '../../../src/core/errors.js';
 import { PackFileWriter } from '../../../src/content/local-packs.js';
 import { isHole } from '../../../src/core/volume-snapshot-format.js';
 import { LocalContentStore } from '../../../src/content/local-store.js';
@@ -244,7 +245,7 @@ test('a damaged blob file beside a packed copy of the same chunk does not hide i
   plant();
   assert.deepEqual(await content.readBytes(digest), data, 'the packed copy is read');
   assert.equal(existsSync(file), false, 'the damaged file is out of the way');
-  assert.deepEqual(readFileSyncBuffer(quarantined), damaged, 'and kept as evidence');
+  assert.deepEqual(readFileSync(quarantined), damaged, 'and kept as evidence');
 
   // a push to a repository reads small blobs the same way: it sends the good bytes
   rmSync(quarantined);
@@ -264,4 +265,13 @@ test('a damaged blob file beside a packed copy of the same chunk does not hide i
   plant();
   assert.deepEqual(await content.readBytes(digest), data, 'the packed copy is read all the same');
   assert.ok(existsSync(file), 'the file stays where it is');
+
+  // a verified stream of the damaged file fails, and the file it read, stuck, is all it blames: the pack is not quarantined
+  await assert.rejects(async () => {
+    for await (const _ of await content.reader(digest, { verify: true })) void _;
+  }, DigestMismatchError);
+  assert.ok(existsSync(file), 'still in place');
+  assert.ok(content.packs.get(digest), 'the good packed copy is still served');
+  rmSync(file);
+  assert.deepEqual(await content.readBytes(digest), data, 'and read once the file is gone');
 });
