@@ -55,6 +55,7 @@ export async function closureOf(content: Provider, roots: Descriptor[], edges: '
 export async function holdInRepository(content: LocalContentStore, snaps: SnapshotInfo[], repository: { id: string; location: string }, opts: { chunksHere?: boolean; kept?: { has(digest: Digest): boolean } } = {}): Promise<Descriptor[]> {
   const refs = new SnapshotRefs(content.root);
   const candidates: Descriptor[] = [];
+  const kept = opts.kept ?? new Set<Digest>();
   for (const snap of snaps) {
     const all = await refs.list(snap.record.volume);
     const size = (await content.info(snap.id))?.size;
@@ -62,26 +63,26 @@ export async function holdInRepository(content: LocalContentStore, snaps: Snapsh
     const descriptor = { mediaType: MediaType.LifeboatVolumeSnapshot, digest: snap.id, size };
     await refs.add(snap.record.volume, { ...descriptor, annotations: { [HELD_IN_REPOSITORY]: repository.id, [HELD_AT]: repository.location, [CREATED]: snap.record.created } });
     if (opts.chunksHere !== false) candidates.push(...(await closureOf(content, [descriptor])).filter((d) => d.mediaType === MediaType.LifeboatChunk));
-    const kept = opts.kept ?? new Set<Digest>();
     for (const old of all) {
       if (old.heldIn !== repository.id || old.descriptor.digest === snap.id) continue;
       const { annotations: _held, ...plain } = old.descriptor;
       const replaced = snap.record.parent === old.descriptor.digest ? snap.replacedTrees : undefined;
       if (replaced) {
         candidates.push(plain, ...replaced.filter((d) => !kept.has(d.digest)));
-        // below a gone directory the read looked at nothing: those trees are walked here
-        for (const gone of snap.unreadTrees ?? []) if (!kept.has(gone.digest)) candidates.push(...(await metadataOutside(content, gone, kept).catch(() => [])).filter((d) => d.digest !== gone.digest));
-      } else candidates.push(...(await metadataOutside(content, plain, kept).catch(() => [plain])));
+        // below a gone directory the read looked at nothing: those trees are walked here, in one mark
+        const gone = (snap.unreadTrees ?? []).filter((d) => !kept.has(d.digest));
+        if (gone.length) candidates.push(...(await metadataOutside(content, gone, kept).catch(() => [])));
+      } else candidates.push(...(await metadataOutside(content, [plain], kept).catch(() => [plain])));
       await refs.remove(old);
     }
   }
   return candidates;
 }
 
-/** An old snapshot's record (or a tree) and the trees below it, except those in `kept` and below them; read concurrently. */
-async function metadataOutside(content: LocalContentStore, record: Descriptor, kept: { has(digest: Digest): boolean }): Promise<Descriptor[]> {
-  const found = new Map<Digest, Descriptor>([[record.digest, record]]);
-  const { live } = await mark(content, [record], async (d) => {
+/** Old snapshots' records (or trees) and the trees below them, except those in `kept` and below them; read concurrently. */
+async function metadataOutside(content: LocalContentStore, roots: Descriptor[], kept: { has(digest: Digest): boolean }): Promise<Descriptor[]> {
+  const found = new Map<Digest, Descriptor>(roots.map((d) => [d.digest, d]));
+  const { live } = await mark(content, roots, async (d) => {
     const children = (await metadataChildren(content, d)).filter((c) => !kept.has(c.digest));
     for (const c of children) found.set(c.digest, c);
     return children;
@@ -100,19 +101,20 @@ export async function releaseLocalCopies(content: LocalContentStore, candidates:
   } catch (err) {
     if (!(err instanceof LockedError)) throw err;
     const bytes = candidates.reduce((n, d) => n + d.size, 0);
-    progress.warn(`the store is busy: up to ${humanSize(bytes)} of data the repository now holds stay here until \`lifeboat system gc\``);
+    progress.warn(`the store is busy: up to ${humanSize(bytes)} of data no longer needed here stays until \`lifeboat system gc\``);
     return { blobs: 0, bytes: 0 };
   }
 }
 
 /**
- * Removes the held refs `which` selects (a migration's, once the target has the data; those of a
- * repository the user detaches) and offers their records and trees to releaseLocalCopies. The
- * repository is not touched; the next backup to it has no parent and reads every file.
+ * Removes the held refs of repository `id` (a migration's temporary one once the target has the
+ * data; one the user detaches) and offers their records and trees to releaseLocalCopies. `listed`:
+ * the store's refs, when the caller has just listed them. The repository is not touched; the next
+ * backup to it has no parent and reads every file.
  */
-export async function forgetHeld(content: LocalContentStore, which: (ref: SnapshotRef) => boolean, progress: Progress): Promise<{ refs: SnapshotRef[]; released: { blobs: number; bytes: number } }> {
+export async function forgetHeld(content: LocalContentStore, id: string, progress: Progress, listed?: SnapshotRef[]): Promise<{ refs: SnapshotRef[]; released: { blobs: number; bytes: number } }> {
   const refs = new SnapshotRefs(content.root);
-  const removed = (await refs.list()).filter((r) => r.heldIn !== undefined && which(r));
+  const removed = (listed ?? (await refs.list())).filter((r) => r.heldIn === id);
   const candidates: Descriptor[] = [];
   for (const ref of removed) {
     const { annotations: _held, ...plain } = ref.descriptor;
@@ -141,9 +143,11 @@ export function heldRepositories(refs: SnapshotRef[]): HeldRepository[] {
     const created = r.descriptor.annotations?.[CREATED] ?? '';
     if (r.heldAt !== undefined) {
       if (!h.locations.includes(r.heldAt)) h.locations.push(r.heldAt);
-      if (h.location === undefined || created > h.newest) h.location = r.heldAt;
+      if (h.location === undefined || created > h.newest) {
+        h.location = r.heldAt;
+        h.newest = created;
+      }
     }
-    if (created > h.newest) h.newest = created;
     byId.set(r.heldIn, h);
   }
   return [...byId.values()].map(({ newest: _n, ...h }) => ({ ...h, locations: h.locations.sort() }));

@@ -116,7 +116,6 @@ export async function migrateContainer(deps: BackupDeps, container: string, targ
     };
   } finally {
     await ssh.close();
-    const sources = new Set(plan.volumes.map((v) => v.source));
-    if (repoId) await forgetHeld(deps.content, (r) => r.heldIn === repoId && sources.has(r.volume), progress).catch((err: unknown) => progress.warn(`could not forget the migration's snapshot refs, or free their trees: ${(err as Error).message}`));
+    if (repoId) await forgetHeld(deps.content, repoId, progress).catch((err: unknown) => progress.warn(`could not forget the migration's snapshot refs, or free their trees: ${(err as Error).message}`));
   }
 }

@@ -60,12 +60,11 @@ export class PackSink {
   /** The uploads of the packs parked during the last hold, being submitted. */
   private unparking: Promise<void> = Promise.resolve();
   /**
-   * Every blob named through refer(): the closure of what went in (see lacking(), named()). Chunks
-   * (nearly all of them) by their size alone, the rest as descriptors: one small entry per blob of
-   * a backup, so the map stays the smallest of its per-blob structures.
+   * Every blob named through refer(): the closure of what went in (see lacking(), named()). A plain
+   * chunk (nearly all of them) by its size alone, anything else by its descriptor: one small entry
+   * per blob of a backup.
    */
-  private readonly referredChunks = new Map<Digest, number>();
-  private readonly referred = new Map<Digest, Descriptor>();
+  private readonly referred = new Map<Digest, number | Descriptor>();
 
   constructor(private readonly backend: Backend, private readonly index: RepoIndex, private readonly opts: PackSinkOptions = {}) {
     this.builder = new PackBuilder(opts.packTarget ?? PACK_TARGET, (bytes) => this.buffer(bytes));
@@ -84,41 +83,33 @@ export class PackSink {
 
   /** Notes blobs that what went in names (whether or not they were put here). */
   refer(blobs: readonly Descriptor[]): void {
-    for (const d of blobs) {
-      if (d.mediaType === MediaType.LifeboatChunk && !d.annotations && !d.urls) {
-        if (!this.referred.has(d.digest)) this.referredChunks.set(d.digest, d.size);
-      } else {
-        this.referredChunks.delete(d.digest); // one entry per digest
-        this.referred.set(d.digest, d);
-      }
-    }
+    for (const d of blobs) this.referred.set(d.digest, d.mediaType === MediaType.LifeboatChunk && !d.annotations && !d.urls ? d.size : d);
   }
 
   /** Blobs referred to that neither the repository nor this sink has: the caller sends them another way. */
   lacking(): Descriptor[] {
-    const out = [...this.referred.values()].filter((d) => !this.has(d.digest));
-    for (const [digest, size] of this.referredChunks) if (!this.has(digest)) out.push({ mediaType: MediaType.LifeboatChunk, digest, size });
+    const out: Descriptor[] = [];
+    for (const [digest, d] of this.referred) if (!this.has(digest)) out.push(typeof d === 'number' ? { mediaType: MediaType.LifeboatChunk, digest, size: d } : d);
     return out;
   }
 
   /** Whether what went in names this blob (refer() was told about it). */
   refers(digest: Digest): boolean {
-    return this.referredChunks.has(digest) || this.referred.has(digest);
+    return this.referred.has(digest);
   }
 
   /** The blobs referred to, and those of them the repository had without this sink (what a push would report as skipped). */
   named(): { blobs: number; bytes: number; skipped: { blobs: number; bytes: number } } {
     const out = { blobs: 0, bytes: 0, skipped: { blobs: 0, bytes: 0 } };
-    const count = (digest: Digest, size: number) => {
+    for (const [digest, d] of this.referred) {
+      const size = typeof d === 'number' ? d : d.size;
       out.blobs++;
       out.bytes += size;
       if (!this.taken.has(digest) && this.index.has(digest)) {
         out.skipped.blobs++;
         out.skipped.bytes += size;
       }
-    };
-    for (const d of this.referred.values()) count(d.digest, d.size);
-    for (const [digest, size] of this.referredChunks) count(digest, size);
+    }
     return out;
   }
 

@@ -1,9 +1,9 @@
 /**
  * repo init | check | stats | unlock | detach: create and look after backup repositories (a local
  * directory or sftp://user@host[:port]/path). Every subcommand but detach (which opens nothing)
- * takes the SSH flags. Exit statuses: 10 no
- * repository there, 11 locked by another process, 12 SSH authentication or host key refused,
- * 13 host unreachable, 6 damage found by check, 4 init over an existing repository.
+ * takes the SSH flags. Exit statuses: 10 no repository there, 11 locked by another process, 12 SSH
+ * authentication or host key refused, 13 host unreachable, 6 damage found by check, 4 init over an
+ * existing repository; detach: 3 nothing kept for that repository, 5 a name matching several.
  */
 import type { Command } from 'commander';
 import { IntegrityError } from '../../core/errors.js';
@@ -120,15 +120,16 @@ export function register(program: Command): void {
 
   common(repo.command('detach').argument('<url|id>', "the repository's location, or a prefix of its ID (see: lifeboat system check)"))
     .description("Drop what this host keeps for incremental backups to a repository (the last snapshot's trees of each volume); the repository is not opened or changed")
-    .addHelpText('after', '\nUse it for a repository you no longer back up to. The next backup to it, if any, reads every file again.\n\nExit status:\n  0   success\n  2   not a repository location\n  3   this host keeps nothing for that repository\n  5   an ambiguous ID prefix')
+    .addHelpText('after', '\nUse it for a repository you no longer back up to. The next backup to it, if any, reads every file again.\n\nExit status:\n  0   success\n  2   not a repository location\n  3   this host keeps nothing for that repository\n  5   the name matches more than one repository (give a longer ID prefix)')
     .action(
       action(async (cli, name: string) => {
         const { forgetHeld, heldRepositories, pickHeld } = await import('../../ops/backup-local.js');
         const { SnapshotRefs } = await import('../../volumes/snapshot-refs.js');
         const { humanSize } = await import('../../core/units.js');
         const content = await cli.content();
-        const repository = pickHeld(heldRepositories(await new SnapshotRefs(content.root).list()), name);
-        const { refs, released } = await forgetHeld(content, (r) => r.heldIn === repository.id, await cli.progress());
+        const listed = await new SnapshotRefs(content.root).list();
+        const repository = pickHeld(heldRepositories(listed), name);
+        const { refs, released } = await forgetHeld(content, repository.id, await cli.progress(), listed);
         const volumes = [...new Set(refs.map((r) => r.volume))].sort();
         cli.print(
           { id: repository.id, ...(repository.location ? { location: repository.location } : {}), volumes, snapshots: refs.length, released },

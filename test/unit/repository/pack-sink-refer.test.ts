@@ -34,5 +34,13 @@ test('refer, lacking, refers and named over chunks and trees', async (t) => {
   for (const d of [tree.digest, inRepo, given, lost.digest]) assert.equal(sink.refers(d), true, d);
   assert.equal(sink.refers(digestOf('never named')), false);
   assert.deepEqual(sink.named(), { blobs: 4, bytes: 7 + 10 + 17 + 5, skipped: { blobs: 1, bytes: 10 } });
+
+  // One entry per digest whatever form it was named in last: an annotated descriptor is kept whole.
+  const annotated = { ...lost, annotations: { 'org.example.note': 'x' } };
+  sink.refer([annotated]);
+  assert.deepEqual(sink.lacking().find((d) => d.digest === lost.digest), annotated);
+  sink.refer([lost]);
+  assert.deepEqual(sink.lacking().find((d) => d.digest === lost.digest), lost);
+  assert.equal(sink.named().blobs, 4);
   await sink.abandon();
 });
