@@ -7,13 +7,13 @@
  * opens a TLS connection: ~33 ms of each CLI start here, against ~20 ms for the rest of Node's. Most
  * commands (`ps`, `stop`, `rm`, snapshots, SFTP backups) never speak TLS, so bin/lifeboat moves the
  * variable aside before starting node and the CLI puts it back first thing (cli/launcher-env.ts),
- * so every child process (hooks, ssh, the scheduler's jobs) sees the environment the user set.
+ * so the child processes it starts (hooks, skopeo and the like) see the environment the user set.
  * Every TLS connection Lifeboat opens passes `tlsTrust()` to it.
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 
-/** The native context's method behind Node's own NODE_EXTRA_CA_CERTS handling (not in the typings). */
+/** The native context's method that adds one CA to a context's store, as the `ca` option does per certificate (not in the typings). */
 type WithAddCa = SecureContext & { context?: { addCACert?: (pem: string) => void } };
 
 let cached: { file: string; trust: { secureContext: SecureContext } } | undefined;

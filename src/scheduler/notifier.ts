@@ -12,13 +12,12 @@
  *
  * Sent with node:http/https rather than fetch: Node 20's fetch takes no CA option, and HTTPS
  * webhooks must trust NODE_EXTRA_CA_CERTS, which bin/lifeboat keeps out of Node's start-up
- * (platform/tls-trust.ts). A redirect is an answer like a 4xx: not followed, not retried.
+ * (platform/tls-trust.ts). A redirect is an answer like a 4xx: not followed, not retried. Both
+ * (and node:tls) load at the first notification, not with the module: `schedule ls` and
+ * `validate` import this file and send nothing.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tlsTrust } from '../platform/tls-trust.js';
 import type { NotifySpec } from './job-spec.js';
 import type { RunResult, Trigger } from './run-record.js';
 
@@ -122,13 +121,14 @@ export class Notifier {
  * POSTs `body` as JSON; resolves with the answer's status as soon as it arrives (a delivered
  * notification is not sent again because its answer's body broke off), then drains the body.
  */
-function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
+async function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
+  const target = new URL(url);
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error(`not an http(s) URL: ${target.protocol}`);
+  const tls = target.protocol === 'https:' ? (await import('../platform/tls-trust.js')).tlsTrust() : undefined;
+  const send = tls ? (await import('node:https')).request : (await import('node:http')).request;
   return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const send = target.protocol === 'https:' ? httpsRequest : target.protocol === 'http:' ? httpRequest : undefined;
-    if (!send) throw new Error(`not an http(s) URL: ${target.protocol}`);
     const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'lifeboat-scheduler' };
-    const req = send(target, { method: 'POST', headers, signal, ...(target.protocol === 'https:' ? tlsTrust() : {}) }, (res) => {
+    const req = send(target, { method: 'POST', headers, signal, ...tls }, (res) => {
       resolve(res.statusCode ?? 0);
       res.on('error', () => undefined).resume();
     });
