@@ -60,6 +60,31 @@ export async function measure(cmd: Command, runs: number, warmup = 1): Promise<F
   return figureOf(samples);
 }
 
+/**
+ * Incrementals on fresh changes: `rounds` times, `change(round)` makes a new change (other files,
+ * another region of the big file) and each tool runs once, in the order given; beside each time,
+ * what that tool's store grew by. Repeating one incremental would time a no-change run, and one
+ * change tells little about the bytes it costs (that depends on where it falls against each
+ * tool's chunk boundaries), so callers take medians over the rounds.
+ */
+export async function changeRounds<K extends string>(
+  rounds: number,
+  change: (round: number) => Promise<unknown>,
+  tools: Record<K, { run: (round: number) => Command; bytes: () => number }>,
+): Promise<Record<K, { times: Sample[]; grew: number[] }>> {
+  const names = Object.keys(tools) as K[];
+  const out = Object.fromEntries(names.map((k) => [k, { times: [], grew: [] }])) as unknown as Record<K, { times: Sample[]; grew: number[] }>;
+  for (let i = 0; i < rounds; i++) {
+    await change(i);
+    for (const k of names) {
+      const before = tools[k].bytes();
+      out[k].times.push(await runOnce(tools[k].run(i)));
+      out[k].grew.push(tools[k].bytes() - before);
+    }
+  }
+  return out;
+}
+
 /** The figure of some timed runs. */
 export function figureOf(samples: readonly Sample[]): Figure {
   return figure(samples.map((s) => s.seconds), Math.max(...samples.map((s) => s.rssMiB)));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startSshd } from '../../test/helpers/sshd.js';
 import type { BenchContext, Suite } from '../context.js';
 import { mutate } from '../dataset.js';
-import { figureOf, measure, median, runOnce, type Sample } from '../measure.js';
+import { changeRounds, figureOf, measure, median } from '../measure.js';
 import { sizeRow, timeRow, type Row } from '../report.js';
 
 function sh(script: string, env: Record<string, string>): string {
@@ -64,22 +64,14 @@ export const backups: Suite = {
         await fresh();
         sh(`${lbBackup.argv.map((a) => `'${a}'`).join(' ')} >/dev/null`, env);
         sh(`${rBackup.argv.slice(2).join(' ')} >/dev/null`, env);
-        // A new 1% change per round (other files, another region of the big file), one
-        // incremental each (repeating one would time a no-change run), medians over the rounds:
-        // the bytes one change costs depend on where it falls against each tool's chunk boundaries.
-        const rounds = Math.max(1, ctx.runs);
-        const inc = { lb: [] as Sample[], r: [] as Sample[] };
-        const sent = { lb: [] as number[], r: [] as number[] };
-        for (let i = 0; i < rounds; i++) {
-          await mutate(data, { scale: ctx.scale, seed: (transport === 'local' ? 42 : 142) + i });
-          const before = { lb: du(lbPath), r: du(rPath) };
-          inc.lb.push(await runOnce(lbBackup));
-          inc.r.push(await runOnce(rBackup));
-          sent.lb.push(du(lbPath) - before.lb);
-          sent.r.push(du(rPath) - before.r);
-        }
-        rows.push(timeRow(`backup incremental, 1% changed (${transport})`, figureOf(inc.lb), figureOf(inc.r), 'restic backup'));
-        rows.push({ ...sizeRow(`bytes sent by the incremental (${transport})`, median(sent.lb), median(sent.r), 'restic'), runs: rounds, detail: { lifeboat: sent.lb, restic: sent.r } });
+        // A new 1% change per round, one incremental per tool each, medians over the rounds (changeRounds).
+        const rounds = ctx.runs;
+        const inc = await changeRounds(rounds, (i) => mutate(data, { scale: ctx.scale, seed: (transport === 'local' ? 42 : 142) + i }), {
+          lb: { run: () => lbBackup, bytes: () => du(lbPath) },
+          restic: { run: () => rBackup, bytes: () => du(rPath) },
+        });
+        rows.push(timeRow(`backup incremental, 1% changed (${transport})`, figureOf(inc.lb.times), figureOf(inc.restic.times), 'restic backup'));
+        rows.push({ ...sizeRow(`bytes sent by the incremental (${transport})`, median(inc.lb.grew), median(inc.restic.grew), 'restic'), runs: rounds, detail: { lifeboat: inc.lb.grew, restic: inc.restic.grew } });
         ctx.log(`backups (${transport}): restore`);
         const id = sh(`${lb} backups --repo '${lbUrl}' ${ssh.join(' ')} -q | head -n1`, env).trim();
         const target = join(ctx.work, 'bk-restic-target');

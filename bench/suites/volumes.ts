@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchContext, Suite } from '../context.js';
 import { mutate } from '../dataset.js';
-import { figureOf, measure, median, runOnce, type Sample } from '../measure.js';
+import { changeRounds, figureOf, measure, median } from '../measure.js';
 import { sizeRow, timeRow, type Row } from '../report.js';
 
 function sh(script: string, env: Record<string, string> = {}): void {
@@ -64,26 +64,16 @@ export const volumes: Suite = {
     const lbStored = storeBytes(root);
     rows.push(sizeRow('stored bytes after full', lbStored, du(restic), 'restic'), sizeRow('stored bytes after full', lbStored, du(borg), 'borg'));
 
-    // Each round makes a new 1% change (other files, another region of the big file) and times
-    // one incremental per tool (repeating one would measure a no-change run); medians over the
-    // rounds, since one change tells little about the bytes it costs: that depends on where it
-    // falls against each tool's chunk boundaries.
-    const rounds = Math.max(1, ctx.runs);
+    // A new 1% change per round, one incremental per tool each, medians over the rounds (changeRounds).
+    const rounds = ctx.runs;
     ctx.log(`volumes: incremental after a 1% change, ${rounds} rounds`);
-    const inc = { lb: [] as Sample[], restic: [] as Sample[], borg: [] as Sample[] };
-    const added = { lb: [] as number[], restic: [] as number[], borg: [] as number[] };
-    for (let i = 0; i < rounds; i++) {
-      await mutate(data, { scale: ctx.scale, seed: 42 + i });
-      const before = { lb: storeBytes(root), restic: du(restic), borg: du(borg) };
-      inc.lb.push(await runOnce(lbSnap));
-      inc.restic.push(await runOnce(resticBackup));
-      inc.borg.push(await runOnce(borgCreate(`inc${i}`)));
-      added.lb.push(storeBytes(root) - before.lb);
-      added.restic.push(du(restic) - before.restic);
-      added.borg.push(du(borg) - before.borg);
-    }
-    const bytesRow = (peer: 'restic' | 'borg') => ({ ...sizeRow('bytes added by the 1% change', median(added.lb), median(added[peer]), peer), runs: rounds, detail: { lifeboat: added.lb, [peer]: added[peer] } });
-    rows.push(timeRow('volume incremental (1% changed)', figureOf(inc.lb), figureOf(inc.restic), 'restic backup'), timeRow('volume incremental (1% changed)', figureOf(inc.lb), figureOf(inc.borg), 'borg create'));
+    const inc = await changeRounds(rounds, (i) => mutate(data, { scale: ctx.scale, seed: 42 + i }), {
+      lb: { run: () => lbSnap, bytes: () => storeBytes(root) },
+      restic: { run: () => resticBackup, bytes: () => du(restic) },
+      borg: { run: (i) => borgCreate(`inc${i}`), bytes: () => du(borg) },
+    });
+    const bytesRow = (peer: 'restic' | 'borg') => ({ ...sizeRow('bytes added by the 1% change', median(inc.lb.grew), median(inc[peer].grew), peer), runs: rounds, detail: { lifeboat: inc.lb.grew, [peer]: inc[peer].grew } });
+    rows.push(timeRow('volume incremental (1% changed)', figureOf(inc.lb.times), figureOf(inc.restic.times), 'restic backup'), timeRow('volume incremental (1% changed)', figureOf(inc.lb.times), figureOf(inc.borg.times), 'borg create'));
     rows.push(bytesRow('restic'), bytesRow('borg'));
 
     ctx.log('volumes: restore');
