@@ -22,7 +22,7 @@ import { humanSize } from '../core/units.js';
 import type { Provider } from '../content/content-store.js';
 import { mark } from '../content/gc.js';
 import type { LocalContentStore } from '../content/local-store.js';
-import { locationText, parseRepositoryUrl } from '../repository/backends/open-backend.js';
+import { locationText, parseRepositoryUrl } from '../repository/backends/location.js';
 import { CREATED, HELD_AT, HELD_IN_REPOSITORY, SnapshotRefs, type SnapshotInfo, type SnapshotRef } from '../volumes/snapshot-refs.js';
 import { childrenOf, dropUnreferenced, metadataChildren } from './gc.js';
 

@@ -12,7 +12,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseCalendarDuration, type RetentionPolicy } from '../core/retention.js';
 import { parseDuration } from '../core/units.js';
-import { parseRepositoryUrl } from '../repository/backends/open-backend.js';
+import { parseRepositoryUrl } from '../repository/backends/location.js';
 import { validateVolumeName } from '../volumes/volume-store.js';
 import { cronProblems } from './cron-clock.js';
 import { DEFAULT_TIMEOUT_MS, type BackupTask, type Consistency, type ContainerSelection, type DrillTask, type JobSpec, type LabelMatch, type NotifySpec, type RepositoryTarget } from './job-spec.js';

@@ -20,8 +20,8 @@ import { ExitCode, LifeboatError, NotFoundError, PermissionError, SizeMismatchEr
 import { checkName, checkPrefix, sourceSize, tempNameFor, type Backend, type ByteRange, type FileInfo, type PutSource } from '../backend.js';
 import { forEachLimit } from '../../core/semaphore.js';
 import { RangeReader, SessionGuard, endClient, req, type Channel, sftpClose, sftpFsync, sftpOpen, sftpRename, sftpSize, writeAll } from './sftp-io.js';
-import { locationText } from './open-backend.js';
-import { connectError, sshConfig, type HostCheck, type SshOptions, type SshTarget } from './ssh-connect.js';
+import { locationText, type SftpLocation } from './location.js';
+import { connectError, sshConfig, type HostCheck, type SshOptions } from './ssh-connect.js';
 
 const STATUS_NO_SUCH_FILE = 2;
 const STATUS_PERMISSION_DENIED = 3;
@@ -37,10 +37,6 @@ interface Session {
 
 type StatusError = Error & { code?: number | string };
 
-export interface SftpLocation extends SshTarget {
-  /** Absolute, or relative to the login directory. */
-  path: string;
-}
 
 export class SftpBackend implements Backend {
   readonly location: string;

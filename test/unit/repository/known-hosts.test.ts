@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { appendKnownHost, hostToken, parseKnownHosts, verdict } from '../../../src/repository/backends/known-hosts.js';
-import { parseRepositoryUrl } from '../../../src/repository/backends/open-backend.js';
+import { parseRepositoryUrl } from '../../../src/repository/backends/location.js';
 import { UsageError } from '../../../src/core/errors.js';
 import { tempDir } from '../../helpers/tmp.js';
 
