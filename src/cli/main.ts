@@ -21,9 +21,18 @@ const COMMANDS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'commands');
  * small module instead of all of them. When a hint is missing or wrong (the hinted modules do not
  * define the command), every module is loaded, so the hints never decide correctness.
  */
+const CONTAINER_COMMANDS = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'logs', 'exec', 'top', 'wait', 'container', 'info'];
+const IMAGE_LIST_COMMANDS = ['images', 'tag', 'rmi', 'history'];
+
+/**
+ * The commands whose cost is their start-up and whose heaps stay small: bin/lifeboat starts them
+ * without V8 flags. Its sh list must name exactly these (test/e2e/launcher.test.ts).
+ */
+export const LIGHT_COMMANDS = [...CONTAINER_COMMANDS, ...IMAGE_LIST_COMMANDS, 'inspect'];
+
 const HINTS: Record<string, string[]> = {
-  ...Object.fromEntries(['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'logs', 'exec', 'top', 'wait', 'container', 'info'].map((c) => [c, ['containers']])),
-  ...Object.fromEntries(['images', 'tag', 'rmi', 'history'].map((c) => [c, ['images']])),
+  ...Object.fromEntries(CONTAINER_COMMANDS.map((c) => [c, ['containers']])),
+  ...Object.fromEntries(IMAGE_LIST_COMMANDS.map((c) => [c, ['images']])),
   ...Object.fromEntries(['import', 'export', 'save', 'load'].map((c) => [c, ['image-io']])),
   image: ['images', 'image-io'],
   commit: ['commit'],
