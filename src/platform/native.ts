@@ -3,10 +3,9 @@
  * non-blocking flock. Node's fs has none of these, and the libraries that wrap xattrs follow
  * symlinks, which the layer applier must never do.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { shippedPath } from './install-paths.js';
 
 export interface NativeSyscalls {
   lgetxattr(path: string, name: string): Buffer | null;
@@ -20,17 +19,9 @@ export interface NativeSyscalls {
   flock(fd: number, exclusive: boolean, unlock?: boolean): boolean;
 }
 
-/** The addon is built into <package>/native/build/Release by `npm ci`; find the package from here. */
-function addonPath(): string {
-  const rel = join('native', 'build', 'Release', 'lifeboat_native.node');
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, rel))) return join(dir, rel);
-    if (dirname(dir) === dir) throw new Error(`cannot find ${rel}: run \`npm ci\` (or \`npm run install\`) to build it`);
-  }
-}
-
-const require = createRequire(import.meta.url);
-export const native: NativeSyscalls = require(addonPath()) as NativeSyscalls;
+/** The addon is built into <package>/native/build/Release by `npm ci`. */
+const addon = shippedPath(join('native', 'build', 'Release', 'lifeboat_native.node'), 'run `npm ci` (or `npm run install`) to build it');
+export const native: NativeSyscalls = createRequire(addon)(addon) as NativeSyscalls;
 
 export const S_IFMT = 0o170000;
 export const S_IFCHR = 0o020000;

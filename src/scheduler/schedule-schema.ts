@@ -8,20 +8,15 @@
  * The schema's own `errorMessage` keyword (an annotation ajv is told about) replaces ajv's words
  * for a value with several accepted shapes, instead of one message per shape it failed.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { shippedPath } from '../platform/install-paths.js';
 import { jobFieldText, pathText, suggest, type ScheduleIssue, type ScheduleSource } from './schedule-source.js';
 
-const REL = join('schedules', 'schema.json');
-
-/** Finds schedules/schema.json by walking up from this module (src/, dist/src/, dist-x/src/ alike). */
+/** schedules/schema.json of this package (from dist/src/, dist-x/src/ and the bundle alike). */
 export function schemaPath(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, REL))) return join(dir, REL);
-    if (dirname(dir) === dir) throw new Error(`cannot find ${REL} above ${fileURLToPath(import.meta.url)}: the package is incomplete`);
-  }
+  return shippedPath(join('schedules', 'schema.json'), 'the package is incomplete');
 }
 
 let compiled: ValidateFunction | undefined;

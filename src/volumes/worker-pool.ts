@@ -20,6 +20,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { builtPath } from '../platform/install-paths.js';
 import { fromWire, type Job, type JobResult, type Segment, type WireError } from './io-jobs.js';
 import { SendBudget } from './send-budget.js';
 
@@ -64,7 +65,7 @@ interface Started {
 
 function startWorker(budget: SendBudget): Started {
   const channel = new MessageChannel();
-  const worker = new Worker(new URL('./io-worker.js', import.meta.url), { workerData: { budget: budget.shared, returns: channel.port2 }, transferList: [channel.port2] });
+  const worker = new Worker(builtPath('volumes', 'io-worker.js'), { workerData: { budget: budget.shared, returns: channel.port2 }, transferList: [channel.port2] });
   channel.port1.unref();
   return { worker, returns: channel.port1 };
 }
