@@ -4,9 +4,6 @@
  * CLI calls process.exit.
  */
 import { Command } from 'commander';
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { commandName } from './argv.js';
 import { reportError } from './exit.js';
 
@@ -14,7 +11,25 @@ interface CommandModule {
   register(program: Command): void;
 }
 
-const COMMANDS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+/**
+ * The modules in cli/commands/, each loaded only when wanted. Listed, not read from the folder, so
+ * that the bundler sees every one (test/unit/cli/command-modules.test.ts checks the list is whole).
+ */
+export const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
+  backup: () => import('./commands/backup.js'),
+  commit: () => import('./commands/commit.js'),
+  config: () => import('./commands/config.js'),
+  containers: () => import('./commands/containers.js'),
+  'image-io': () => import('./commands/image-io.js'),
+  images: () => import('./commands/images.js'),
+  inspect: () => import('./commands/inspect.js'),
+  migrate: () => import('./commands/migrate.js'),
+  receive: () => import('./commands/receive.js'),
+  repo: () => import('./commands/repo.js'),
+  schedule: () => import('./commands/schedule.js'),
+  system: () => import('./commands/system.js'),
+  volumes: () => import('./commands/volumes.js'),
+};
 
 /**
  * Which module defines a top-level command: a start-up hint only. `lifeboat run` then loads one
@@ -57,8 +72,8 @@ function createProgram(): Command {
     .exitOverride();
 }
 
-async function register(program: Command, files: string[]): Promise<Command> {
-  const modules = await Promise.all(files.map((f) => import(pathToFileURL(join(COMMANDS_DIR, f)).href) as Promise<CommandModule>));
+async function register(program: Command, names: string[]): Promise<Command> {
+  const modules = await Promise.all(names.map((n) => COMMAND_MODULES[n]!()));
   for (const m of modules) m.register(program);
   for (const sub of allCommands(program)) sub.exitOverride();
   return program;
@@ -72,10 +87,10 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
   const name = commandName(argv);
   const hinted = name !== undefined && !argv.includes('--help') && !argv.includes('-h') ? HINTS[name] : undefined;
   if (hinted && name !== undefined) {
-    const program = await register(createProgram(), hinted.map((m) => `${m}.js`)).catch(() => undefined);
+    const program = await register(createProgram(), hinted).catch(() => undefined);
     if (program?.commands.some((c) => c.name() === name || c.aliases().includes(name))) return program;
   }
-  return register(createProgram(), readdirSync(COMMANDS_DIR).filter((f) => f.endsWith('.js')).sort());
+  return register(createProgram(), Object.keys(COMMAND_MODULES));
 }
 
 export async function main(argv = process.argv): Promise<number> {

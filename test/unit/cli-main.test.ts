@@ -3,11 +3,12 @@
  * loads only its module, and anything else (help, unknown names) gets every module.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { commandName, isPlainRun } from '../../src/cli/argv.js';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram, COMMAND_MODULES } from '../../src/cli/main.js';
 import { lifeboat } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -47,3 +48,11 @@ test('a run whose early supervisor cannot be spawned still fails through the CLI
   assert.match(r.stderr, /^Error: ENOTDIR/m, r.stderr);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --debug');
 });
+
+test('the list of command modules names every module in cli/commands/ (the bundle loads no other)', () => {
+  const dir = fileURLToPath(new URL('../../src/cli/commands/', import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3));
+  assert.ok(files.length > 5, `the compiled command modules are at ${dir}`);
+  assert.deepEqual(Object.keys(COMMAND_MODULES).sort(), files.sort());
+});
+
