@@ -23,31 +23,37 @@ const notify = (event: SupervisorEvent) => {
 const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 
 const preloaded = hint === '--rm' ? import('./container-remove.js') : undefined;
-const assignment = await new Promise<SupervisorAssignment | undefined>((resolve) => {
-  process.once('message', (m: SupervisorAssignment) => resolve(m?.type === 'assign' ? m : undefined));
-  process.once('disconnect', () => resolve(undefined)); // the CLI gave up before creating the container
-});
-if (!assignment) process.exit(0);
 
-const { id } = assignment;
-const supervisor = new Supervisor(new ContainerStore(root), id, {
-  attach: assignment.attach,
-  stdin: assignment.stdin,
-  notify,
-  autoRemove: async (containerId) => {
-    const { removeContainers } = await (preloaded ?? import('./container-remove.js')); // autoRemove is only called for --rm
-    await removeContainers(root, [containerId], { volumes: true });
-  },
-  log: (message) => log(`${id.slice(0, 12)} ${message}`),
-});
-process.on('message', (m) => supervisor.handle(m as SupervisorMessage));
-process.on('disconnect', () => supervisor.handle({ type: 'stdin-end' }));
+/** Waits for the assignment, then runs the container to the end (a function: the bundle is CommonJS, without top-level await). */
+async function supervise(root: string): Promise<void> {
+  const assignment = await new Promise<SupervisorAssignment | undefined>((resolve) => {
+    process.once('message', (m: SupervisorAssignment) => resolve(m?.type === 'assign' ? m : undefined));
+    process.once('disconnect', () => resolve(undefined)); // the CLI gave up before creating the container
+  });
+  if (!assignment) return process.exit(0);
 
-try {
-  await supervisor.run();
-} catch (err) {
-  log(`supervisor of ${id} failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = 1;
-} finally {
-  if (process.connected) process.disconnect();
+  const { id } = assignment;
+  const supervisor = new Supervisor(new ContainerStore(root), id, {
+    attach: assignment.attach,
+    stdin: assignment.stdin,
+    notify,
+    autoRemove: async (containerId) => {
+      const { removeContainers } = await (preloaded ?? import('./container-remove.js')); // autoRemove is only called for --rm
+      await removeContainers(root, [containerId], { volumes: true });
+    },
+    log: (message) => log(`${id.slice(0, 12)} ${message}`),
+  });
+  process.on('message', (m) => supervisor.handle(m as SupervisorMessage));
+  process.on('disconnect', () => supervisor.handle({ type: 'stdin-end' }));
+
+  try {
+    await supervisor.run();
+  } catch (err) {
+    log(`supervisor of ${id} failed: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  } finally {
+    if (process.connected) process.disconnect();
+  }
 }
+
+void supervise(root);

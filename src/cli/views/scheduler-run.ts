@@ -9,8 +9,8 @@
  * an ES module exporting `createJobActions(root)`: the seam tests use to run the real scheduler
  * process with slow or failing jobs, and a hook for actions Lifeboat does not ship.
  */
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ExitCode, InvalidInputError, UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../core/units.js';
 import type { JobActions } from '../../scheduler/job-actions.js';
@@ -39,7 +39,10 @@ interface ActionsModule {
 export async function loadJobActions(root: string): Promise<JobActions> {
   const custom = process.env.LIFEBOAT_SCHEDULER_ACTIONS;
   if (custom) {
-    const mod = (await import(pathToFileURL(resolve(custom)).href)) as Partial<ActionsModule>;
+    // require(), not import(): the bundle is CommonJS and turns every import() into a require of
+    // its own; Node >= 20.19 requires an ES module too (one without top-level await).
+    const file = resolve(custom);
+    const mod = createRequire(file)(file) as Partial<ActionsModule>;
     if (typeof mod.createJobActions !== 'function') throw new UsageError(`LIFEBOAT_SCHEDULER_ACTIONS=${custom} does not export createJobActions(root)`);
     return mod.createJobActions(root);
   }
