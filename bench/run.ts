@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import type { BenchContext, Suite } from './context.js';
 import { generate } from './dataset.js';
@@ -33,15 +33,15 @@ const opts = program.opts<{ scale: string; runs: string; only?: string; work: st
  */
 async function launcher(): Promise<string> {
   const text = readFileSync(join(here, '..', '..', 'bin', 'lifeboat'), 'utf8');
-  const entry = "import '../dist/src/cli/bin.js';";
+  const entry = "require('../dist/src/cli/lifeboat.cjs');";
   if (!text.includes(entry)) throw new Error(`bin/lifeboat: no line ${entry}`);
   const dir = join(opts.work, 'launcher');
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'package.json'), '{"type":"module"}\n'); // as the repository's: the launcher is an ES module
+  await writeFile(join(dir, 'package.json'), readFileSync(join(here, '..', '..', 'bin', 'package.json'))); // the launcher is CommonJS, as in bin/
   const file = join(dir, 'lifeboat');
   if (!text.includes('exec node ')) throw new Error('bin/lifeboat: no `exec node `');
   const node = `'${process.execPath.replaceAll("'", `'\\''`)}'`; // quoted for sh
-  const copy = text.replace(entry, () => `import ${JSON.stringify(pathToFileURL(join(here, '..', 'src', 'cli', 'bin.js')).href)};`).replaceAll('exec node ', () => `exec ${node} `);
+  const copy = text.replace(entry, () => `require(${JSON.stringify(join(here, '..', 'src', 'cli', 'lifeboat.cjs'))});`).replaceAll('exec node ', () => `exec ${node} `);
   await writeFile(file, copy, { mode: 0o755 });
   return file;
 }

@@ -24,6 +24,23 @@ function collect(p, out) {
     else if (name.endsWith('.test.js')) out.push(full);
   }
 }
+// The CLI the tests start runs from dist/bundle/ (scripts/bundle.mjs): one older than the modules
+// tsc wrote would test yesterday's code. `npm test` and `npm run build` write both.
+const dist = join(root, '..');
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : e.name.endsWith('.js') || e.name.endsWith('.cjs') ? statSync(p).mtimeMs : 0);
+  }
+  return t;
+}
+const bundled = Math.min(...['lifeboat', 'supervisor'].map((n) => (existsSync(join(dist, 'bundle', `${n}.cjs`)) ? statSync(join(dist, 'bundle', `${n}.cjs`)).mtimeMs : 0)));
+if (bundled < newest(join(dist, 'src'))) {
+  console.error(`${join(dist, 'bundle')} is missing or older than ${join(dist, 'src')}: run \`npm run build\` (tsc, then scripts/bundle.mjs)`);
+  process.exit(2);
+}
+
 const files = [];
 for (const d of dirs) collect(d, files);
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...passthrough, ...files], { stdio: 'inherit' });

@@ -1,13 +1,13 @@
 /**
- * Where a container's supervisor process comes from: the compiled entry beside this file
- * (container-supervisor-main.js), started waiting for its container. Kept apart from
- * container-start.ts so the CLI can start one before it has loaded anything else.
+ * Where a container's supervisor process comes from: container-supervisor-main.ts, started through
+ * platform/run-bundled.cts (from its bundle, like the CLI), waiting for its container. Kept apart
+ * from container-start.ts so the CLI can start one before it has loaded anything else.
  */
-import { fileURLToPath } from 'node:url';
+import { builtPath } from '../platform/install-paths.js';
 import { PendingSupervisor } from '../runtime/supervisor-client.js';
 
-/** The compiled supervisor entry beside this file. */
-export const SUPERVISOR_ENTRY = fileURLToPath(new URL('./container-supervisor-main.js', import.meta.url));
+/** `node SUPERVISOR_ENTRY ROOT [--rm]` starts a supervisor: run-bundled's main with the entry's name first. */
+export const SUPERVISOR_ENTRY = [builtPath('platform', 'run-bundled.cjs'), 'supervisor'] as const;
 
 /**
  * Spawns a supervisor that waits for its container (assign it, or cancel it). `autoRemove`: the

@@ -43,16 +43,16 @@ export class PendingSupervisor {
   private constructor(readonly child: ChildProcess, private readonly logFile: string) {}
 
   /**
-   * Starts a supervisor process that waits for its container. `entry` is the compiled entry
-   * script; `args` its arguments, the store root first.
+   * Starts a supervisor process that waits for its container. `entry` is what node runs (the
+   * script and any arguments of its own); `args` the supervisor's, the store root first.
    */
-  static spawn(entry: string, args: [root: string, ...rest: string[]]): PendingSupervisor {
+  static spawn(entry: readonly string[], args: [root: string, ...rest: string[]]): PendingSupervisor {
     const dir = storeLayout(args[0]).run;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const logFile = join(dir, 'supervisor.log');
     const logFd = openSync(logFile, 'a', 0o600);
     try {
-      const child = spawn(process.execPath, [entry, ...args], {
+      const child = spawn(process.execPath, [...entry, ...args], {
         detached: true,
         stdio: ['ignore', logFd, logFd, 'ipc'],
         serialization: 'advanced',

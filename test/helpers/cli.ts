@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../src/cli/lifeboat.cjs', import.meta.url));
 /** bin/lifeboat, the launcher users run (sh lines, then this build's entry). */
 export const LAUNCHER = fileURLToPath(new URL('../../../bin/lifeboat', import.meta.url));
 

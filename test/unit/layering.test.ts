@@ -31,7 +31,7 @@ export const LAYERS: Record<string, number> = {
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
-    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') || p.endsWith('.cts') ? [p] : [];
   });
 }
 
@@ -86,3 +86,16 @@ test('every module that can open a TLS connection is listed and passes tlsTrust(
   for (const f of TLS_CLIENTS) assert.match(readFileSync(join(SRC, f), 'utf8'), /\btlsTrust\(\)/, `${f} must pass tlsTrust()`);
   assert.ok(OPENS_TLS.test("const r = await fetch(url, {});") && OPENS_TLS.test("import { request } from 'node:https';"), 'the pattern sees fetch and node:https');
 });
+
+/**
+ * In the bundle (scripts/bundle.mjs) every module shares one file, and import.meta.url is given the
+ * address platform/install-paths.ts has in dist/src/. Any other module that computed a path from
+ * its own import.meta.url would get a wrong one there, so only install-paths.ts may read it.
+ */
+test('only platform/install-paths.ts reads import.meta', () => {
+  const readers = files(SRC)
+    .map((f) => relative(SRC, f))
+    .filter((f) => /\bimport\.meta\b/.test(readFileSync(join(SRC, f), 'utf8').replace(/^\s*(\/\/|\*).*$/gm, '')));
+  assert.deepEqual(readers, ['platform/install-paths.ts']);
+});
+
