@@ -19,7 +19,8 @@ import { mkdir, open, readdir, readFile, rm, stat, writeFile, utimes, type FileH
 import { join } from 'node:path';
 import { storeLayout } from '../core/layout.js';
 import { Readable } from 'node:stream';
-import { hexOf, isDigest, sha256, digestOfHex, type Digest } from '../core/digest.js';
+import { hexOf, isDigest, digestOfHex, type Digest } from '../core/digest.js';
+import { sha256 } from '../core/hashing.js';
 import { DigestMismatchError, InvalidInputError, NotFoundError, isErrno } from '../core/errors.js';
 import { LocalBlobWriter, DurabilityBatch, type BlobPaths } from './blob-writer.js';
 import { LocalPacks } from './local-packs.js';

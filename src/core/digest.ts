@@ -1,9 +1,9 @@
 /**
  * Content digests (`algorithm:encoded`). Only sha256 can be computed and verified; other
  * registered algorithms are valid syntax we refuse to trust. A digest that passes `parseDigest`
- * is safe to use as a path component.
+ * is safe to use as a path component. Computing one is sha256.ts's: node:crypto costs a process
+ * ~3.5 ms to load, and most commands only parse digests.
  */
-import { createHash } from 'node:crypto';
 import { InvalidInputError } from './errors.js';
 
 declare const digestBrand: unique symbol;
@@ -44,10 +44,6 @@ export function digestFromHex(hex: string): Digest {
 export function shortId(d: string): string {
   const i = d.indexOf(':');
   return d.slice(i + 1, i + 13);
-}
-
-export function sha256(data: string | Uint8Array): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;
 }
 
 /** Treats an already-computed hex sha256 as a digest (no re-validation: callers computed it). */

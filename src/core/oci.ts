@@ -3,7 +3,7 @@
  * identities computed from them (chain IDs). Parsing untrusted bytes into these types goes through
  * oci-validate.ts.
  */
-import { sha256, type Digest } from './digest.js';
+import { type Digest } from './digest.js';
 
 export const Annotation = {
   RefName: 'org.opencontainers.image.ref.name',
@@ -93,19 +93,6 @@ export interface ImageConfig {
 
 /** DiffID of the 1024-zero-byte empty tar. */
 export const EMPTY_LAYER_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef' as Digest;
-
-/**
- * ChainID(L0) = DiffID(L0); ChainID(L0..n) = sha256(ChainID(L0..n-1) + " " + DiffID(Ln)).
- * Returns one chain ID per layer; the last names the image's whole root filesystem.
- */
-export function chainIds(diffIds: readonly Digest[]): Digest[] {
-  const out: Digest[] = [];
-  for (const diffId of diffIds) {
-    const prev = out[out.length - 1];
-    out.push(prev === undefined ? diffId : sha256(`${prev} ${diffId}`));
-  }
-  return out;
-}
 
 /** Number of history entries that produced a layer; must not exceed the number of diff_ids. */
 export function nonEmptyHistoryCount(history: readonly HistoryEntry[] | null | undefined): number {

@@ -12,7 +12,7 @@ import { parseImageConfig } from '../core/oci-validate.js';
 import type { Progress } from '../core/progress.js';
 import { formatReference, parseReference } from '../core/reference.js';
 import { JSON_LIMIT, parseStrictJson } from '../core/strict-json.js';
-import { sha256 } from '../core/digest.js';
+import { sha256 } from '../core/hashing.js';
 import type { DurabilityBatch } from '../content/blob-writer.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { readStaged, resolveMember, type StagedArchive, type StagedMember } from './archive-members.js';

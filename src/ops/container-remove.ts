@@ -9,7 +9,6 @@
  * every `run --rm` waits for this module in its supervisor, and most remove neither.
  */
 import { readFile } from 'node:fs/promises';
-import { spawnSync } from 'node:child_process';
 import { ConflictError } from '../core/errors.js';
 import { RefStore } from '../content/refs.js';
 import { ContainerCgroup } from '../runtime/cgroups.js';
@@ -57,7 +56,11 @@ async function removeOne(store: ContainerStore, rec: ContainerRecord, opts: Remo
     if (isActive(state.status)) throw new ConflictError(`container ${rec.name} did not stop; not removed`);
   }
   const paths = store.paths(rec.id);
-  for (const mp of await mountsUnder(paths.dir)) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
+  const mounted = await mountsUnder(paths.dir); // usually none: the rootfs is mounted in the container's own namespace
+  if (mounted.length) {
+    const { spawnSync } = await import('node:child_process');
+    for (const mp of mounted) spawnSync('umount', ['-l', mp], { stdio: 'ignore' });
+  }
   await openSnapshotter(store.root, rec.rootfs.snapshotter).remove(paths.dir);
   await new ContainerCgroup(rec.id).remove();
   await store.delete(rec.id);

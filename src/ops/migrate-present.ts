@@ -17,7 +17,7 @@
  * The clean form of this is an option of the push (a `present(digest)` predicate beside the
  * index, passed through BackupOptions.copy); this file goes away when that exists.
  */
-import { sha256 } from '../core/digest.js';
+import { sha256 } from '../core/hashing.js';
 import type { Descriptor } from '../core/oci.js';
 import type { Repository } from '../repository/repository.js';
 

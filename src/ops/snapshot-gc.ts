@@ -4,7 +4,8 @@
  * container, whether or not its image still exists (`rmi -f` leaves running containers intact).
  * Everything else under snapshots/ is deleted. Called after rm, rmi, image prune and system gc.
  */
-import { chainIds, type ImageConfig, type Manifest } from '../core/oci.js';
+import { type ImageConfig, type Manifest } from '../core/oci.js';
+import { chainIds } from '../core/hashing.js';
 import type { LocalContentStore } from '../content/local-store.js';
 import { RefStore } from '../content/refs.js';
 import { ContainerStore } from '../runtime/container-store.js';

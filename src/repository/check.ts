@@ -8,7 +8,8 @@
  * blob that does not verify, a ref that does not parse. Warnings are not: packs no index names yet
  * (the next backup adopts them), temp files of cut uploads, stale locks (`repo unlock`).
  */
-import { sha256, type Digest } from '../core/digest.js';
+import { type Digest } from '../core/digest.js';
+import { sha256 } from '../core/hashing.js';
 import { ExitCode, LifeboatError } from '../core/errors.js';
 import { JSON_LIMIT, parseStrictJson } from '../core/strict-json.js';
 import { silentProgress, type Progress } from '../core/progress.js';

@@ -4,7 +4,8 @@
  * extended as a push uploads packs, and written back with `writeIndexFiles` only after those packs
  * are whole on the backend (ordering invariant: packs → index → refs).
  */
-import { sha256, type Digest } from '../core/digest.js';
+import { type Digest } from '../core/digest.js';
+import { sha256 } from '../core/hashing.js';
 import { DigestMismatchError } from '../core/errors.js';
 import { JSON_LIMIT } from '../core/strict-json.js';
 import { getBytes, type Backend } from './backend.js';

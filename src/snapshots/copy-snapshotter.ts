@@ -9,7 +9,7 @@
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '../core/digest.js';
-import { chainIds } from '../core/oci.js';
+import { chainIds } from '../core/hashing.js';
 import { rootfsDir, type LayerSource, type PrepareOptions, type PreparedSnapshot, type Snapshotter } from './snapshotter.js';
 
 export class CopySnapshotter implements Snapshotter {

@@ -13,14 +13,13 @@
  * prune() takes it exclusive and deletes every layer not in the `needed` set its caller computes,
  * under that lock, from images and containers (ops/snapshot-gc.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestOfHex, hexOf, type Digest } from '../core/digest.js';
 import { isErrno } from '../core/errors.js';
 import { storeLayout } from '../core/layout.js';
-import { chainIds } from '../core/oci.js';
-import { fsyncDir } from '../platform/durable.js';
+import { chainIds } from '../core/hashing.js';
+import { fsyncDir, uniqueSuffix } from '../platform/durable.js';
 import { withLock } from '../platform/file-lock.js';
 import type { OverlayXattrPrefix } from '../diff/whiteout.js';
 import type { LayerSource } from './snapshotter.js';
@@ -81,7 +80,7 @@ export class UnpackedLayers {
     const lock = join(storeLayout(this.root).locks, `unpack-${hex}.lock`);
     await withLock(lock, { exclusive: true, timeoutMs: 3_600_000, what: `layer ${hex.slice(0, 12)} (being unpacked)` }, async () => {
       if (await this.has(chainId)) return; // another process finished it while we waited
-      const tmp = join(this.dir, `.tmp-${hex}-${randomBytes(4).toString('hex')}`);
+      const tmp = join(this.dir, `.tmp-${hex}-${uniqueSuffix()}`);
       try {
         await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o700 });
         await chmod(join(tmp, 'fs'), 0o755); // the layer's own "./" entry, if any, overrides this
@@ -131,7 +130,7 @@ export class UnpackedLayers {
           continue;
         }
         if (!/^[a-f0-9]{64}$/.test(name) || keep.has(`sha256:${name}`)) continue;
-        const trash = join(this.dir, `.trash-${name}-${randomBytes(4).toString('hex')}`);
+        const trash = join(this.dir, `.trash-${name}-${uniqueSuffix()}`);
         await rename(path, trash); // gone from view at once, even if deleting the files takes long
         await rm(trash, { recursive: true, force: true });
         await rm(join(storeLayout(this.root).locks, `unpack-${name}.lock`), { force: true });

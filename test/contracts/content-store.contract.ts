@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { sha256, type Digest } from '../../src/core/digest.js';
+import { type Digest } from '../../src/core/digest.js';
+import { sha256 } from '../../src/core/hashing.js';
 import { DigestMismatchError, NotFoundError, SizeMismatchError } from '../../src/core/errors.js';
 import type { ContentStore } from '../../src/content/content-store.js';
 

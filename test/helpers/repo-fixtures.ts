@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { sha256, type Digest } from '../../src/core/digest.js';
+import { type Digest } from '../../src/core/digest.js';
+import { sha256 } from '../../src/core/hashing.js';
 import { MediaType } from '../../src/core/media-types.js';
 import type { Descriptor } from '../../src/core/oci.js';
 import { LocalContentStore } from '../../src/content/local-store.js';

@@ -9,7 +9,7 @@ import { lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Readable } from 'node:stream';
-import { chainIds } from '../../../src/core/oci.js';
+import { chainIds } from '../../../src/core/hashing.js';
 import { writeTar } from '../../../src/diff/tar/tar-writer.js';
 import { baseRootfs } from '../../../src/images/base-image.js';
 import { importRootfs } from '../../../src/images/import.js';

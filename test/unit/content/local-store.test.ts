@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { sha256 } from '../../../src/core/digest.js';
+import { sha256 } from '../../../src/core/hashing.js';
 import { SYNC_EACH_MAX } from '../../../src/content/blob-writer.js';
 import { LocalContentStore } from '../../../src/content/local-store.js';
 import { contentStoreContract } from '../../contracts/content-store.contract.js';

@@ -1,7 +1,7 @@
 /** The pack and index codecs, and the names a repository accepts: round trips and hostile inputs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sha256 } from '../../../src/core/digest.js';
+import { sha256 } from '../../../src/core/hashing.js';
 import { InvalidInputError, UsageError } from '../../../src/core/errors.js';
 import { decodeBlob, BlobEncoder } from '../../../src/repository/blob-encoding.js';
 import { encodeIndex, parseIndex } from '../../../src/repository/index-format.js';

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sha256, type Digest } from '../../../src/core/digest.js';
+import { type Digest } from '../../../src/core/digest.js';
+import { sha256 } from '../../../src/core/hashing.js';
 import { MediaType } from '../../../src/core/media-types.js';
 import { LocalBackend } from '../../../src/repository/backends/local-backend.js';
 import { PackSink } from '../../../src/repository/pack-sink.js';

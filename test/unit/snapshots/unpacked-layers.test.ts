@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Digest } from '../../../src/core/digest.js';
-import { chainIds } from '../../../src/core/oci.js';
+import { chainIds } from '../../../src/core/hashing.js';
 import type { TarHeader } from '../../../src/diff/tar/entry.js';
 import { writeTar, type TarWriteEntry } from '../../../src/diff/tar/tar-writer.js';
 import { CopySnapshotter } from '../../../src/snapshots/copy-snapshotter.js';

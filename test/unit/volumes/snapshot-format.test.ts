@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sha256 } from '../../../src/core/digest.js';
+import { sha256 } from '../../../src/core/hashing.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { MediaType } from '../../../src/core/media-types.js';
 import { encodeTree, parseTree, treeChildren, type Tree, type TreeEntry } from '../../../src/core/volume-snapshot-format.js';
