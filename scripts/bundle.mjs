@@ -20,6 +20,24 @@ const INSIDE = ['commander'];
 const { dependencies } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
 const { ENTRIES, BUNDLE_DIR } = createRequire(import.meta.url)(join(dist, 'src', 'platform', 'run-bundled.cjs'));
 
+/**
+ * commander requires node:child_process at load, for executable subcommands, which Lifeboat does
+ * not use; loading it costs every command ~3 ms. In the bundle the module is required when
+ * commander first spawns (never). The build stops if commander's source no longer matches.
+ */
+const lazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      const uses = [...text.matchAll(/\bchildProcess\.(\w+)/g)].map((m) => m[1]);
+      if (!text.includes(eager) || uses.some((u) => u !== 'spawn')) throw new Error(`${args.path}: commander no longer loads child_process as bundle.mjs expects`);
+      return { contents: text.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
+  },
+};
+
 rmSync(BUNDLE_DIR, { recursive: true, force: true }); // with the code caches of the bundles it held
 const result = await build({
   entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([name, entry]) => [name, join(dist, 'src', entry)])),
@@ -34,6 +52,7 @@ const result = await build({
   define: { 'import.meta.url': '__lifeboatInstallPathsUrl' },
   banner: { js: 'var __lifeboatInstallPathsUrl = require("node:url").pathToFileURL(require("node:path").join(__dirname, "..", "src", "platform", "install-paths.js")).href;' },
   sourcemap: 'linked',
+  plugins: [lazyChildProcess],
   logLevel: 'silent',
 });
 for (const w of result.warnings) console.error(`bundle: ${w.location?.file ?? ''}:${w.location?.line ?? ''} ${w.text}`);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { BIN, lifeboat } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -33,3 +34,28 @@ test('from the bundle, the CLI finds the schedule schema and the native addon, a
   assert.equal(ps.code, 0, ps.stderr);
   assert.ok(readdirSync(BUNDLE_DIR).some((f) => /^lifeboat\.[0-9a-f]{8}\.v8cache$/.test(f)), `a code cache in ${BUNDLE_DIR}`);
 });
+
+/**
+ * node:crypto and node:child_process each cost a process ~3.5 ms to load, most of what these
+ * commands do besides starting Node; they need neither (hashing and spawning load them when used).
+ */
+test('ps, stop and rm load neither node:crypto nor node:child_process', async (t) => {
+  const dir = await tempDir(t);
+  const preload = join(dir, 'builtins.cjs');
+  writeFileSync(preload, "process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n");
+  const loaded = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { encoding: 'utf8', env: { ...process.env, LIFEBOAT_ROOT: join(dir, 'store') } });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('BUILTINS '));
+    assert.ok(line, `${args.join(' ')}: ${r.stderr}`);
+    return new Set((JSON.parse(line.slice(9)) as string[]).filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)));
+  };
+  const control = loaded('ps', '--help');
+  assert.ok(control.has('vm') && control.has('fs'), 'the list names the built-ins the process loaded');
+  for (const args of [['ps', '-a'], ['stop', 'nonesuch'], ['rm', 'nonesuch'], ['rm', '-f', 'nonesuch']]) {
+    const mods = loaded(...args);
+    for (const heavy of ['crypto', 'child_process']) assert.ok(!mods.has(heavy), `${args.join(' ')} loaded node:${heavy}`);
+  }
+  const hashing = loaded('image', 'build-base'); // hashes its layer: the check can see crypto when it loads
+  assert.ok(hashing.has('crypto'), 'image build-base loads node:crypto');
+});
+
