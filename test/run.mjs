@@ -6,6 +6,7 @@
 // Suites that need a component (root, dockerd, sshd, skopeo, ...) skip with a message when it is absent.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +36,8 @@ function newest(dir) {
   }
   return t;
 }
-const bundled = Math.min(...['lifeboat', 'supervisor'].map((n) => (existsSync(join(dist, 'bundle', `${n}.cjs`)) ? statSync(join(dist, 'bundle', `${n}.cjs`)).mtimeMs : 0)));
+const { ENTRIES } = createRequire(import.meta.url)(join(dist, 'src', 'platform', 'run-bundled.cjs'));
+const bundled = Math.min(...Object.keys(ENTRIES).map((n) => (existsSync(join(dist, 'bundle', `${n}.cjs`)) ? statSync(join(dist, 'bundle', `${n}.cjs`)).mtimeMs : 0)));
 if (bundled < newest(join(dist, 'src'))) {
   console.error(`${join(dist, 'bundle')} is missing or older than ${join(dist, 'src')}: run \`npm run build\` (tsc, then scripts/bundle.mjs)`);
   process.exit(2);

@@ -1,23 +1,8 @@
 /**
- * Process entry: run the CLI and set the exit status (cli/lifeboat.cts starts this, usually from
- * the bundle). A `run` gets its supervisor spawned first (early-supervisor.ts), before the rest of
- * the CLI is loaded, so the supervisor's Node start-up overlaps ours; other commands load none of
- * that. bin/lifeboat starts node without NODE_EXTRA_CA_CERTS (cli/launcher-env.ts), put back here.
- * No top-level await: the bundle is CommonJS.
+ * The CLI with every command (bundled as dist/bundle/lifeboat.cjs). bin-light.ts hands the
+ * commands it does not hold over to this one. No top-level await: the bundle is CommonJS.
  */
-import { isPlainRun } from './argv.js';
-import { restoreDeferredCaCerts } from './launcher-env.js';
+import { COMMAND_MODULES } from './command-modules.js';
+import { start } from './start.js';
 
-async function start(): Promise<void> {
-  restoreDeferredCaCerts(); // before anything can spawn a child: they see NODE_EXTRA_CA_CERTS as the user set it
-  const early = isPlainRun(process.argv) ? await import('./early-supervisor.js') : undefined;
-  early?.spawnEarlySupervisor(process.argv);
-  try {
-    const { main } = await import('./main.js');
-    process.exitCode = await main();
-  } finally {
-    early?.releaseEarlySupervisor();
-  }
-}
-
-void start();
+void start(COMMAND_MODULES);

@@ -7,29 +7,12 @@ import { Command } from 'commander';
 import { commandName } from './argv.js';
 import { reportError } from './exit.js';
 
-interface CommandModule {
+export interface CommandModule {
   register(program: Command): void;
 }
 
-/**
- * The modules in cli/commands/, each loaded only when wanted. Listed, not read from the folder, so
- * that the bundler sees every one (test/unit/cli/command-modules.test.ts checks the list is whole).
- */
-export const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
-  backup: () => import('./commands/backup.js'),
-  commit: () => import('./commands/commit.js'),
-  config: () => import('./commands/config.js'),
-  containers: () => import('./commands/containers.js'),
-  'image-io': () => import('./commands/image-io.js'),
-  images: () => import('./commands/images.js'),
-  inspect: () => import('./commands/inspect.js'),
-  migrate: () => import('./commands/migrate.js'),
-  receive: () => import('./commands/receive.js'),
-  repo: () => import('./commands/repo.js'),
-  schedule: () => import('./commands/schedule.js'),
-  system: () => import('./commands/system.js'),
-  volumes: () => import('./commands/volumes.js'),
-};
+/** Command modules by name (the file in cli/commands/), each loaded only when wanted. */
+export type CommandModules = Readonly<Record<string, () => Promise<CommandModule>>>;
 
 /**
  * Which module defines a top-level command: a start-up hint only. `lifeboat run` then loads one
@@ -41,7 +24,8 @@ const IMAGE_LIST_COMMANDS = ['images', 'tag', 'rmi', 'history'];
 
 /**
  * The commands whose cost is their start-up and whose heaps stay small: bin/lifeboat starts them
- * without V8 flags. Its sh list must name exactly these (test/e2e/launcher.test.ts).
+ * without V8 flags (its sh list must name exactly these: test/e2e/launcher.test.ts), and they run
+ * from the light bundle (bin-light.ts, light-command-modules.ts).
  */
 export const LIGHT_COMMANDS = [...CONTAINER_COMMANDS, ...IMAGE_LIST_COMMANDS, 'inspect'];
 
@@ -72,9 +56,9 @@ function createProgram(): Command {
     .exitOverride();
 }
 
-async function register(program: Command, names: string[]): Promise<Command> {
-  const modules = await Promise.all(names.map((n) => COMMAND_MODULES[n]!()));
-  for (const m of modules) m.register(program);
+async function register(program: Command, modules: CommandModules, names: string[]): Promise<Command> {
+  const loaded = await Promise.all(names.map((n) => modules[n]!()));
+  for (const m of loaded) m.register(program);
   for (const sub of allCommands(program)) sub.exitOverride();
   return program;
 }
@@ -83,22 +67,23 @@ function allCommands(cmd: Command): Command[] {
   return cmd.commands.flatMap((c) => [c, ...allCommands(c)]);
 }
 
-export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
+/** The program with the commands of `modules`: for a hinted command only its module's. */
+export async function buildProgram(argv: readonly string[], modules: CommandModules): Promise<Command> {
   const name = commandName(argv);
   const hinted = name !== undefined && !argv.includes('--help') && !argv.includes('-h') ? HINTS[name] : undefined;
-  if (hinted && name !== undefined) {
-    const program = await register(createProgram(), hinted).catch(() => undefined);
+  if (hinted && name !== undefined && hinted.every((m) => m in modules)) {
+    const program = await register(createProgram(), modules, hinted).catch(() => undefined);
     if (program?.commands.some((c) => c.name() === name || c.aliases().includes(name))) return program;
   }
-  return register(createProgram(), Object.keys(COMMAND_MODULES));
+  return register(createProgram(), modules, Object.keys(modules));
 }
 
-export async function main(argv = process.argv): Promise<number> {
+export async function main(argv: readonly string[], modules: CommandModules): Promise<number> {
   const json = argv.includes('--json');
   const debug = argv.includes('--debug') || process.env.LIFEBOAT_DEBUG === '1';
   try {
-    const program = await buildProgram(argv);
-    await program.parseAsync(argv);
+    const program = await buildProgram(argv, modules);
+    await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     return reportError(err, { json, debug });

@@ -26,6 +26,8 @@ import { Script } from 'node:vm';
 
 /** Each entry's ES module below dist/src/; its bundle is dist/bundle/NAME.cjs. */
 export const ENTRIES = {
+  /** The CLI's start: the container commands, handing every other over to `lifeboat`. */
+  'lifeboat-light': 'cli/bin-light.js',
   lifeboat: 'cli/bin.js',
   supervisor: 'ops/container-supervisor-main.js',
 } as const;

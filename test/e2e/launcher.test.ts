@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { COMMAND_MODULES } from '../../src/cli/command-modules.js';
 import { buildProgram, LIGHT_COMMANDS } from '../../src/cli/main.js';
 import { BIN, LAUNCHER } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -45,7 +46,7 @@ test("the launcher starts exactly the CLI's light commands without memory flags,
   const list = /case \$lifeboat_cmd in ([a-z|-]+)\)/.exec(readFileSync(LAUNCHER, 'utf8'))?.[1];
   assert.ok(list, 'the launcher has its list of light commands');
   assert.deepEqual(list.split('|').sort(), [...LIGHT_COMMANDS].sort(), 'bin/lifeboat and cli/main.ts name the same commands');
-  const program = await buildProgram(['node', 'lifeboat', '--help']); // every command module
+  const program = await buildProgram(['node', 'lifeboat', '--help'], COMMAND_MODULES); // every command module
   const names = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
   for (const name of LIGHT_COMMANDS) assert.ok(names.has(name), `${name} is a command`);
 });

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { commandName, isPlainRun } from '../../src/cli/argv.js';
-import { buildProgram, COMMAND_MODULES } from '../../src/cli/main.js';
+import { COMMAND_MODULES } from '../../src/cli/command-modules.js';
+import { LIGHT_COMMAND_MODULES } from '../../src/cli/light-command-modules.js';
+import { buildProgram, LIGHT_COMMANDS } from '../../src/cli/main.js';
 import { lifeboat } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -30,9 +32,9 @@ test('a run (or container run) without --help or --root spawns its supervisor ea
 });
 
 test('a hinted command loads only its own module; help and unknown names load all of them', async () => {
-  const fast = await buildProgram(['node', 'lifeboat', 'images']);
-  const all = await buildProgram(['node', 'lifeboat', '--help']);
-  const unknown = await buildProgram(['node', 'lifeboat', 'no-such-command']);
+  const fast = await buildProgram(['node', 'lifeboat', 'images'], COMMAND_MODULES);
+  const all = await buildProgram(['node', 'lifeboat', '--help'], COMMAND_MODULES);
+  const unknown = await buildProgram(['node', 'lifeboat', 'no-such-command'], COMMAND_MODULES);
   const names = (p: typeof all) => p.commands.map((c) => c.name());
   assert.ok(names(fast).includes('images'));
   assert.ok(!names(fast).includes('volume'), 'the volume module was not loaded for `images`');
@@ -54,5 +56,14 @@ test('the list of command modules names every module in cli/commands/ (the bundl
   const files = readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3));
   assert.ok(files.length > 5, `the compiled command modules are at ${dir}`);
   assert.deepEqual(Object.keys(COMMAND_MODULES).sort(), files.sort());
+});
+
+test('the light entry holds every light command, and each loads only its own module there', async () => {
+  const light = await buildProgram(['node', 'lifeboat', '--help'], LIGHT_COMMAND_MODULES);
+  const names = new Set(light.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  for (const name of LIGHT_COMMANDS) assert.ok(names.has(name), `${name} is defined by the light command modules`);
+  assert.ok(!names.has('volume') && !names.has('backup'), 'and nothing else');
+  const ps = await buildProgram(['node', 'lifeboat', 'ps'], LIGHT_COMMAND_MODULES);
+  assert.ok(!ps.commands.some((c) => c.name() === 'images'), 'ps loads the containers module alone');
 });
 

@@ -113,5 +113,5 @@ test('an unknown entry name is a usage error', async (t) => {
   const { run } = await layout(t);
   const r = run(['nonesuch']);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /usage: run-bundled\.cjs lifeboat\|supervisor/);
+  assert.match(r.stderr, /usage: run-bundled\.cjs lifeboat-light\|lifeboat\|supervisor/);
 });
