@@ -19,5 +19,10 @@ export function isPlainRun(argv: readonly string[]): boolean {
   const name = commandName(argv);
   const sub = name === 'container' ? commandName(['', '', ...argv.slice(argv.indexOf('container') + 1)]) : name;
   if (sub !== 'run') return false;
-  return !argv.some((a) => a === '--help' || a === '-h' || a === '--root' || a.startsWith('--root='));
+  return !wantsHelp(argv) && !argv.some((a) => a === '--root' || a.startsWith('--root='));
+}
+
+/** Whether argv asks for help: help lists every command, so it needs every command module. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
 }

@@ -7,13 +7,13 @@
  */
 import { createRequire } from 'node:module';
 import { builtPath } from '../platform/install-paths.js';
-import { commandName } from './argv.js';
+import { commandName, wantsHelp } from './argv.js';
 import { LIGHT_COMMAND_MODULES } from './light-command-modules.js';
 import { LIGHT_COMMANDS } from './main.js';
 import { start } from './start.js';
 
 const name = commandName(process.argv);
-const light = name !== undefined && LIGHT_COMMANDS.includes(name) && !process.argv.includes('--help') && !process.argv.includes('-h');
+const light = name !== undefined && LIGHT_COMMANDS.includes(name) && !wantsHelp(process.argv);
 if (light) {
   void start(LIGHT_COMMAND_MODULES);
 } else {

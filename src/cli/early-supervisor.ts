@@ -1,6 +1,6 @@
 /**
  * `lifeboat run` spends most of its time waiting for its supervisor, a second Node process, to
- * start. bin.ts therefore spawns that supervisor before it loads the rest of the CLI, so the two
+ * start. start.ts therefore spawns that supervisor before it loads the rest of the CLI, so the two
  * start-ups overlap; `run` then takes it (takeSupervisor) instead of spawning one.
  *
  * The early spawn is a guess made from argv alone (argv.ts) for the default store root. A guess
@@ -14,7 +14,7 @@ import { resolveRoot } from './settings.js';
 let early: { root: string; supervisor: PendingSupervisor } | undefined;
 
 /**
- * Spawns the supervisor of a `run` now (bin.ts calls this only when argv is a plain run). This
+ * Spawns the supervisor of a `run` now (start.ts calls this only when argv is a plain run). This
  * runs before the CLI's error handling exists, so a failure (a store root that cannot be made, no
  * processes left) is dropped here: `run` then spawns its supervisor itself and reports the error
  * as any command does.

@@ -4,7 +4,7 @@
  * CLI calls process.exit.
  */
 import { Command } from 'commander';
-import { commandName } from './argv.js';
+import { commandName, wantsHelp } from './argv.js';
 import { reportError } from './exit.js';
 
 export interface CommandModule {
@@ -70,7 +70,7 @@ function allCommands(cmd: Command): Command[] {
 /** The program with the commands of `modules`: for a hinted command only its module's. */
 export async function buildProgram(argv: readonly string[], modules: CommandModules): Promise<Command> {
   const name = commandName(argv);
-  const hinted = name !== undefined && !argv.includes('--help') && !argv.includes('-h') ? HINTS[name] : undefined;
+  const hinted = name !== undefined && !wantsHelp(argv) ? HINTS[name] : undefined;
   if (hinted && name !== undefined && hinted.every((m) => m in modules)) {
     const program = await register(createProgram(), modules, hinted).catch(() => undefined);
     if (program?.commands.some((c) => c.name() === name || c.aliases().includes(name))) return program;

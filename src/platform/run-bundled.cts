@@ -18,7 +18,7 @@
  *
  * `node run-bundled.cjs NAME ARGS...` runs NAME as if it were the main script with ARGS.
  */
-import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -75,12 +75,7 @@ function cacheKey(bundle: string): string {
 function writeCache(file: string, data: Buffer): void {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, data);
-    } finally {
-      closeSync(fd);
-    }
+    writeFileSync(tmp, data, { mode: 0o644 });
     renameSync(tmp, file);
   } catch {
     try {
